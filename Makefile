@@ -1,0 +1,35 @@
+# fashion-stream: `make run SOURCE=...` runs the main job, `make test` runs the tests.
+# Both create ./.venv and install everything they need on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch 2.13.0 (on PyPI it is the CUDA build on Linux x86-64 GPU machines too).
+TORCH_SPEC ?= torch==2.13.0
+EXTRAS ?= onnx,dev
+STAMP := $(VENV)/.installed-$(EXTRAS)
+
+SOURCE ?=
+MODEL ?=
+OUT ?= out
+ARGS ?=
+
+.PHONY: setup run test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+run: $(STAMP)
+	@test -n "$(SOURCE)" || { echo "usage: make run SOURCE=<image, folder of images> [MODEL=<hub id or dir>] [OUT=dir] [ARGS='--threshold 0.6']"; exit 2; }
+	$(VENV)/bin/fashion-stream detect $(SOURCE) --out $(OUT)/detect $(if $(MODEL),--model $(MODEL)) $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(ARGS)
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,24 @@
+"""The contract every backend fulfils, so pre/post-processing is shared by all of them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+
+class RawOutputs(NamedTuple):
+    """YOLOS head outputs: logits (B, queries, classes + 1) and boxes (B, queries, 4) cxcywh in [0, 1]."""
+
+    logits: np.ndarray
+    boxes: np.ndarray
+
+
+class Backend(Protocol):
+    """Runs the YOLOS network; knows nothing of frames, labels or thresholds."""
+
+    name: str
+
+    def infer(self, pixel_values: np.ndarray) -> RawOutputs:
+        """Run one batch (B, 3, H, W) float32."""
+        ...

@@ -1,0 +1,1 @@
+"""fashion-stream: sources, queue, pipeline, tracking, sinks and the command line."""

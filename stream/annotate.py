@@ -1,0 +1,24 @@
+"""Drawing detections on frames with supervision's single-purpose annotators."""
+
+from __future__ import annotations
+
+import numpy as np
+import supervision as sv
+
+
+class GarmentAnnotator:
+    """Boxes coloured by class and a 'label score' caption; never infers, only draws."""
+
+    def __init__(self, frame_hw: tuple[int, int] | None = None) -> None:
+        scale = 1.0 if frame_hw is None else max(0.5, min(3.0, max(frame_hw) / 1000))
+        self.boxes = sv.BoxAnnotator(thickness=max(1, round(2 * scale)))
+        self.labels = sv.LabelAnnotator(text_scale=0.5 * scale, text_thickness=max(1, round(scale)), smart_position=True)
+
+    def annotate(self, frame: np.ndarray, detections: sv.Detections) -> np.ndarray:
+        """Return a copy of `frame` with the detections drawn on it."""
+        canvas = frame.copy()
+        if len(detections) == 0:
+            return canvas
+        captions = [f"{name} {score:.2f}" for name, score in zip(detections.data["class_name"], detections.confidence)]
+        canvas = self.boxes.annotate(canvas, detections)
+        return self.labels.annotate(canvas, detections, labels=captions)

@@ -1,0 +1,145 @@
+"""The `fashion-stream` command line: `detect` on images (and the other jobs as they land)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from engines.checkpoint import DEFAULT_MODEL
+from engines.errors import EngineError
+
+log = logging.getLogger("fashion-stream")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"threshold must be a number, got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"threshold {value} is out of range: use 0 <= threshold < 1")
+    return value
+
+
+def _canvas(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"canvas must look like 512x864 (height x width), got {text!r}") from None
+    return height, width
+
+
+def add_detector_options(parser: argparse.ArgumentParser) -> None:
+    """Options that choose the model and decide which detections are kept."""
+    group = parser.add_argument_group("detector")
+    group.add_argument("--model", default=None, help=f"hub id or local checkpoint directory (default {DEFAULT_MODEL})")
+    group.add_argument("--threshold", type=_threshold, default=None, help="minimum score, 0 <= t < 1 (default 0.5)")
+    group.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default auto)")
+    group.add_argument("--fp16", action="store_true", default=None, help="half precision (CUDA only)")
+    group.add_argument("--size", type=int, nargs=2, metavar=("SHORTEST", "LONGEST"), default=None,
+                       help="resize rule: shortest and longest edge (default 816 864, as the checkpoint was fine-tuned)")
+    group.add_argument("--canvas", type=_canvas, default=None, help="letterbox every frame onto one HxW canvas, e.g. 512x864")
+    group.add_argument("--nms-iou", type=float, default=None, help="class-wise NMS at this IoU (default off)")
+    group.add_argument("--top-k", type=int, default=None, help="keep at most K detections per frame")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line grammar."""
+    parser = OneLineParser(prog="fashion-stream", description="Fine-grained garment detection on images and video.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    detect = commands.add_parser("detect", help="detect garments in images (files or folders)")
+    detect.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
+    detect.add_argument("--out", type=Path, default=Path("out/detect"), help="output folder (default out/detect)")
+    add_detector_options(detect)
+    return parser
+
+
+def detector_settings(args: argparse.Namespace):
+    """DetectorSettings from the command-line options (unset options keep their defaults)."""
+    from engines.detector import DetectorSettings
+    from engines.postprocess import PostprocessSettings
+    from engines.preprocess import SizeSettings
+
+    size = SizeSettings(
+        **({"shortest_edge": args.size[0], "longest_edge": args.size[1]} if args.size else {}),
+        canvas=args.canvas,
+    )
+    post = PostprocessSettings(
+        threshold=args.threshold if args.threshold is not None else 0.5, nms_iou=args.nms_iou, top_k=args.top_k
+    )
+    return DetectorSettings(
+        model=args.model or DEFAULT_MODEL,
+        device=args.device or "auto",
+        fp16=bool(args.fp16),
+        size=size,
+        postprocess=post,
+    )
+
+
+def _quiet_libraries() -> None:
+    """Keep library chatter (download retries, weight-loading bars) out of the user's terminal."""
+    import huggingface_hub
+    import transformers
+
+    huggingface_hub.utils.logging.set_verbosity_error()
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Run `detect` and print the per-group summary; exit 1 if some images could not be read."""
+    from engines.detector import YolosDetector
+    from stream.detect_job import collect_images, prepare_output_dir, run_detect
+
+    images = collect_images(args.inputs)  # fail fast, before the model loads
+    prepare_output_dir(args.out)
+    detector = YolosDetector.from_settings(detector_settings(args))
+    report = run_detect(images, detector, args.out)
+    if report.counts:
+        print(report.table(detector.taxonomy.all_groups))
+    print(f"wrote {len(report.counts)} JSON + PNG pair(s) to {args.out}", file=sys.stderr)
+    if report.failures:
+        print(f"error: {len(report.failures)} image(s) could not be read (see above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {"detect": cmd_detect}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run, and turn every user-facing failure into one line on stderr."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _quiet_libraries()
+    try:
+        return COMMANDS[args.command](args)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Developer and operator tools: checkpoints, export, engine build, benchmarks, evaluation."""

@@ -1,0 +1,81 @@
+"""Write a randomly initialised YOLOS checkpoint with the Fashionpedia labels to a directory.
+
+For tests, benchmarks and trying the product without Hub access: the weights are random, so the
+detections mean nothing, but every code path (loading, backends, export) is the real one.
+
+    python -m tools.make_checkpoint --preset tiny  --out /tmp/yolos-tiny-random
+    python -m tools.make_checkpoint --preset small --out /tmp/yolos-small-random
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engines.taxonomy import load_taxonomy
+
+PRESETS = {
+    # hidden size, layers, heads, MLP size, detection tokens
+    "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, num_detection_tokens=10),
+    "yolos-tiny": dict(hidden_size=192, num_hidden_layers=12, num_attention_heads=3, intermediate_size=768, num_detection_tokens=100),
+    "small": dict(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536, num_detection_tokens=100),
+}
+
+
+def fashionpedia_id2label() -> dict[int, str]:
+    """The 46 Fashionpedia class names in category-id order, from the shipped taxonomy."""
+    return {i: info.name for i, info in enumerate(load_taxonomy().labels.values())}
+
+
+def spread_random_weights(model) -> None:
+    """Give the zero-initialised tokens and the heads real spread.
+
+    transformers initialises the [CLS]/detection tokens and position embeddings to zero, so a
+    fresh model answers every query identically; tests need detections that differ per query
+    and follow the image content.
+    """
+    import torch
+
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.startswith("vit.embeddings.") and "patch_embeddings" not in name:
+                param.normal_(0.0, 1.0)
+            elif name.startswith(("class_labels_classifier.", "bbox_predictor.")) and name.endswith("weight"):
+                param.normal_(0.0, 1.5 / param.shape[1] ** 0.5)
+            elif name.endswith("patch_embeddings.projection.weight"):
+                param.normal_(0.0, 2.0 / (param[0].numel()) ** 0.5)
+
+
+def make_checkpoint(out: str | Path, preset: str = "tiny", seed: int = 0, id2label: dict[int, str] | None = None) -> Path:
+    """Build a random `YolosForObjectDetection` from `preset` and `save_pretrained` it to `out`."""
+    import torch
+    from transformers import YolosConfig, YolosForObjectDetection
+
+    id2label = id2label or fashionpedia_id2label()
+    config = YolosConfig(
+        **PRESETS[preset],
+        image_size=[800, 1333],
+        use_mid_position_embeddings=False,  # as in hustvl/yolos-small and yolos-tiny
+        num_labels=len(id2label),
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
+    torch.manual_seed(seed)
+    model = YolosForObjectDetection(config).eval()
+    spread_random_weights(model)
+    out = Path(out)
+    model.save_pretrained(out)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(make_checkpoint(args.out, args.preset, args.seed))
+
+
+if __name__ == "__main__":
+    main()
