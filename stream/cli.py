@@ -64,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
     detect.add_argument("--out", type=Path, default=Path("out/detect"), help="output folder (default out/detect)")
     add_detector_options(detect)
+
+    run = commands.add_parser("run", help="run the streaming pipeline on videos, folders, webcams or network streams")
+    run.add_argument("--config", type=Path, default=None, help="YAML run config (see configs/)")
+    run.add_argument("--source", action="append", default=None, metavar="URI",
+                     help="video file, image folder, webcam index or rtsp/http URL (repeatable; replaces the config's sources)")
+    run.add_argument("--sink", default=None, help="comma-separated sinks: video, jsonl, frames (replaces the config's)")
+    run.add_argument("--out", default=None, help="output folder (default from config: out/run)")
+    run.add_argument("--batch-size", type=int, default=None)
+    run.add_argument("--detect-every", type=int, default=None, help="run the detector on every N-th frame per source")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_detector_options(run)
     return parser
 
 
@@ -118,7 +129,36 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"detect": cmd_detect}
+def run_config_from(args: argparse.Namespace):
+    """The YAML config with the command-line overrides applied, validated as a whole."""
+    from stream.config import load_config, parse_config
+
+    data = load_config(args.config).model_dump(mode="python")
+    origin = str(args.config) if args.config else "command line"
+    if args.source:
+        data["sources"] = [{"uri": uri} for uri in args.source]
+    if args.sink:
+        data["sinks"] = [{"type": name.strip()} for name in args.sink.split(",") if name.strip()]
+    if args.out:
+        data["output_dir"] = args.out
+    if args.no_progress:
+        data["progress"] = False
+    detector = data["detector"]
+    overrides = {"model": args.model, "device": args.device, "threshold": args.threshold, "fp16": args.fp16,
+                 "size": args.size, "canvas": args.canvas, "nms_iou": args.nms_iou, "top_k": args.top_k,
+                 "batch_size": args.batch_size, "detect_every": args.detect_every}
+    detector.update({key: value for key, value in overrides.items() if value is not None})
+    return parse_config(data, origin)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the streaming pipeline."""
+    from stream.run_job import run
+
+    return run(run_config_from(args))
+
+
+COMMANDS = {"detect": cmd_detect, "run": cmd_run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,125 @@
+"""Run configuration: YAML files validated with pydantic, with one-line errors naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from engines.checkpoint import DEFAULT_MODEL
+from stream.errors import StreamError
+from stream.sources.readers import NETWORK_SCHEMES
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReconnectConfig(Strict):
+    initial_s: float = Field(0.5, gt=0)
+    max_s: float = Field(10.0, gt=0)
+    jitter: float = Field(0.25, ge=0, lt=1)
+    max_attempts: int | None = Field(10, ge=0, description="null: never give up")
+
+
+class SourceConfig(Strict):
+    uri: str
+    id: str | None = None
+    policy: Literal["block", "drop_oldest"] | None = Field(None, description="default: block for files, drop_oldest for live")
+    fps: float = Field(10.0, gt=0, description="frame rate of an image folder")
+    realtime: bool = Field(False, description="pace a file at its own frame rate, like a camera")
+    open_timeout_s: float = Field(10.0, gt=0)
+    stall_timeout_s: float = Field(5.0, gt=0, description="no frame for this long on a live source = lost")
+    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+
+    @property
+    def live(self) -> bool:
+        return self.uri.isdigit() or self.uri.lower().startswith(NETWORK_SCHEMES)
+
+    @property
+    def effective_policy(self) -> str:
+        return self.policy or ("drop_oldest" if self.live or self.realtime else "block")
+
+
+class DetectorConfig(Strict):
+    model: str = DEFAULT_MODEL
+    backend: Literal["torch"] = "torch"
+    device: str = "auto"
+    fp16: bool = False
+    threshold: float = Field(0.5, ge=0, lt=1)
+    size: tuple[int, int] = (816, 864)
+    canvas: tuple[int, int] | None = None
+    nms_iou: float | None = Field(None, gt=0, le=1)
+    top_k: int | None = Field(None, ge=1)
+    batch_size: int = Field(1, ge=1, le=64)
+    max_wait_ms: float = Field(20.0, ge=0)
+    detect_every: int = Field(1, ge=1)
+
+
+class QueueConfig(Strict):
+    maxsize: int = Field(32, ge=1)
+
+
+class SinkConfig(Strict):
+    type: Literal["video", "jsonl", "frames"]
+    path: str | None = Field(None, description="default: inside output_dir")
+    every: int = Field(1, ge=1, description="frames sink: keep every n-th frame")
+    block: bool | None = Field(None, description="wait for a lagging sink (default: yes unless a source is live)")
+
+
+class RunConfig(Strict):
+    sources: list[SourceConfig] = Field(default_factory=list)
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
+    sinks: list[SinkConfig] = Field(default_factory=lambda: [SinkConfig(type="video"), SinkConfig(type="jsonl")])
+    output_dir: str = "out/run"
+    stats_interval_s: float = Field(10.0, gt=0)
+    progress: bool = True
+
+    @model_validator(mode="after")
+    def _unique_source_ids(self) -> "RunConfig":
+        ids = [s.id for s in self.sources if s.id]
+        if len(ids) != len(set(ids)):
+            raise ValueError("source ids must be unique")
+        return self
+
+
+def _describe(error: dict, model: type[BaseModel]) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        parent: type[BaseModel] | None = model
+        for part in error["loc"][:-1]:
+            if parent is None or isinstance(part, int):
+                continue
+            annotation = parent.model_fields[part].annotation
+            inner = getattr(annotation, "__args__", (annotation,))
+            parent = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        allowed = ", ".join(parent.model_fields) if parent else "?"
+        return f"unknown key '{location}' (allowed here: {allowed})"
+    return f"bad value for '{location}': {error['msg']}"
+
+
+def parse_config(data: dict, origin: str = "config") -> RunConfig:
+    """Validate a config mapping; the first problem becomes a one-line StreamError."""
+    try:
+        return RunConfig.model_validate(data or {})
+    except ValidationError as exc:
+        raise StreamError(f"{origin}: {_describe(exc.errors()[0], RunConfig)}") from None
+
+
+def load_config(path: str | Path | None) -> RunConfig:
+    """Read and validate a YAML run config (None: all defaults)."""
+    if path is None:
+        return RunConfig()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise StreamError(f"config file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise StreamError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if data is not None and not isinstance(data, dict):
+        raise StreamError(f"config {path} must be a mapping of settings")
+    return parse_config(data, str(path))

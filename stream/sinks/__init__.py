@@ -1,0 +1,8 @@
+"""Sinks: draw and store results, never infer. Each runs on its own thread (`SinkWorker`)."""
+
+from stream.sinks.base import Sink, SinkWorker
+from stream.sinks.frames_folder import FramesFolderSink
+from stream.sinks.jsonl import JsonLinesSink
+from stream.sinks.video import AnnotatedVideoSink
+
+__all__ = ["AnnotatedVideoSink", "FramesFolderSink", "JsonLinesSink", "Sink", "SinkWorker"]

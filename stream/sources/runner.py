@@ -1,0 +1,177 @@
+"""`SourceRunner`: one reader thread per source, as a small state machine.
+
+    CONNECTING --open ok--> STREAMING --end of file--> ENDED
+        |                      | loss or stall (live)
+        |  open fails          v
+        +-------------> RECONNECTING --backoff with jitter--> CONNECTING
+                               | too many tries (or not live)
+                               v
+                             FAILED
+Presentation times are made monotonic per source: a time that jumps backwards or resets (seen
+with real RTSP cameras, and after a reconnect) continues from the last one instead.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+from stream.frame_queue import FrameQueue, QueuePolicy
+from stream.frames import Frame
+from stream.sources.readers import FrameReader, ReaderError
+
+log = logging.getLogger(__name__)
+
+
+class SourceState(str, enum.Enum):
+    CONNECTING = "connecting"
+    STREAMING = "streaming"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """Exponential backoff with jitter; `max_attempts=None` retries forever."""
+
+    initial_s: float = 0.5
+    max_s: float = 10.0
+    jitter: float = 0.25
+    max_attempts: int | None = 10
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.max_s, self.initial_s * 2 ** max(0, attempt - 1))
+        return base * (1 + rng.uniform(-self.jitter, self.jitter))
+
+
+class SourceRunner:
+    """Reads one source on its own thread and feeds the frame queue with the source's policy."""
+
+    def __init__(
+        self,
+        source_id: str,
+        reader: FrameReader,
+        queue: FrameQueue,
+        policy: QueuePolicy,
+        reconnect: ReconnectPolicy | None = None,
+        realtime: bool = False,
+    ) -> None:
+        self.source_id = source_id
+        self.reader = reader
+        self.queue = queue
+        self.policy = policy
+        self.reconnect = reconnect or ReconnectPolicy()
+        self.realtime = realtime
+        self.state = SourceState.CONNECTING
+        self.error: str | None = None
+        self.reconnects = 0
+        self.frames_read = 0
+        self.pts_corrections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"source-{source_id}", daemon=True)
+        self._rng = random.Random(hash(source_id))
+        self._last_pts: float | None = None
+        self._clock_start = time.monotonic()
+
+    def start(self) -> "SourceRunner":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the thread to stop reading; it closes the reader itself."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (SourceState.ENDED, SourceState.FAILED) or not self._thread.is_alive()
+
+    def _set_state(self, state: SourceState) -> None:
+        if state != self.state:
+            log.info("source %s: %s -> %s", self.source_id, self.state.value, state.value)
+        self.state = state
+
+    def _run(self) -> None:
+        attempt = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.reader.open()
+                except ReaderError as exc:
+                    self.error = str(exc)
+                    attempt += 1
+                    if not self._should_retry(attempt):
+                        self._set_state(SourceState.FAILED)
+                        return
+                    self._backoff(attempt)
+                    continue
+                self._set_state(SourceState.STREAMING)
+                attempt, self.error = 0, None
+                ended_cleanly = self._stream()
+                self.reader.close()
+                if ended_cleanly or self._stop.is_set():
+                    self._set_state(SourceState.ENDED)
+                    return
+                self.error = f"lost {self.source_id} (no frame within the read timeout or connection closed)"
+                attempt += 1
+                if not self._should_retry(attempt):
+                    self._set_state(SourceState.FAILED)
+                    return
+                self._backoff(attempt)
+            self._set_state(SourceState.ENDED)
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not kill the pipeline silently
+            self.error = f"{self.source_id}: {type(exc).__name__}: {exc}"
+            log.exception("source %s crashed", self.source_id)
+            self._set_state(SourceState.FAILED)
+        finally:
+            self.reader.close()
+
+    def _should_retry(self, attempt: int) -> bool:
+        if not self.reader.live:
+            return False
+        limit = self.reconnect.max_attempts
+        return limit is None or attempt <= limit
+
+    def _backoff(self, attempt: int) -> None:
+        self._set_state(SourceState.RECONNECTING)
+        delay = self.reconnect.delay(attempt, self._rng)
+        log.warning("source %s: %s; retry %d in %.1fs", self.source_id, self.error, attempt, delay)
+        if self._stop.wait(delay):
+            return
+        self.reconnects += 1
+        self._set_state(SourceState.CONNECTING)
+
+    def _stream(self) -> bool:
+        """Read until the end (True), a loss (False) or a stop request."""
+        start_wall = time.monotonic()
+        while not self._stop.is_set():
+            item = self.reader.read()
+            if item is None:
+                return not self.reader.live
+            image, pts = item
+            pts = self._monotonic_pts(pts)
+            if self.realtime and pts is not None:
+                self._stop.wait(max(0.0, start_wall + pts - time.monotonic()))
+            frame = Frame(self.source_id, self.frames_read, pts, time.time(), image, time.monotonic())
+            self.frames_read += 1
+            if not self.queue.put(frame, self.policy):
+                return True  # the queue closed: the pipeline is shutting down
+        return True
+
+    def _monotonic_pts(self, pts: float | None) -> float:
+        """Capture clock for live sources; file times kept unless they go backwards."""
+        if pts is None:
+            pts = time.monotonic() - self._clock_start
+        if self._last_pts is not None and pts <= self._last_pts:
+            step = 1.0 / self.reader.fps if self.reader.fps else 1e-3
+            pts = self._last_pts + step
+            self.pts_corrections += 1
+        self._last_pts = pts
+        return pts
