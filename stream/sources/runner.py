@@ -76,6 +76,7 @@ class SourceRunner:
         self._thread = threading.Thread(target=self._run, name=f"source-{source_id}", daemon=True)
         self._rng = random.Random(hash(source_id))
         self._last_pts: float | None = None
+        self._pts_offset = 0.0
         self._clock_start = time.monotonic()
 
     def start(self) -> "SourceRunner":
@@ -166,11 +167,14 @@ class SourceRunner:
         return True
 
     def _monotonic_pts(self, pts: float | None) -> float:
-        """Capture clock for live sources; file times kept unless they go backwards."""
+        """Capture clock for live sources; file times kept, shifted forward after a jump back or reset."""
         if pts is None:
             pts = time.monotonic() - self._clock_start
+        pts += self._pts_offset
         if self._last_pts is not None and pts <= self._last_pts:
+            # a jump back or a reset: shift this and all later times to continue one step on
             step = 1.0 / self.reader.fps if self.reader.fps else 1e-3
+            self._pts_offset += self._last_pts + step - pts
             pts = self._last_pts + step
             self.pts_corrections += 1
         self._last_pts = pts

@@ -1,0 +1,70 @@
+"""Small real-behaviour doubles for pipeline tests: scripted readers and a slow detector."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import supervision as sv
+
+from stream.sources.readers import ReaderError
+
+
+class ScriptedReader:
+    """A live or file-like reader driven by a script of events.
+
+    Each open() consumes one entry of `opens`: True opens, False fails. Each read() returns a
+    frame until `frames_per_session` frames were given in this session, then None (a loss).
+    """
+
+    def __init__(self, opens: list[bool], frames_per_session: int, live: bool = True, pts: list[float] | None = None):
+        self.opens = list(opens)
+        self.frames_per_session = frames_per_session
+        self.live = live
+        self.fps = 10.0
+        self.frame_count = None if live else frames_per_session
+        self.pts = pts
+        self.session_frames = 0
+        self.total = 0
+        self.open_calls = 0
+
+    def open(self) -> None:
+        self.open_calls += 1
+        if not self.opens or not self.opens.pop(0):
+            raise ReaderError("connection refused")
+        self.session_frames = 0
+
+    def read(self):
+        if self.session_frames >= self.frames_per_session:
+            return None
+        self.session_frames += 1
+        self.total += 1
+        pts = self.pts[self.total - 1] if self.pts else None
+        return np.full((48, 64, 3), self.total % 255, np.uint8), pts
+
+    def close(self) -> None:
+        pass
+
+
+class CountingDetector:
+    """Detects one 'shoe' per frame; counts calls and can be slow or fail on demand."""
+
+    def __init__(self, delay_s: float = 0.0, fail_after: int | None = None):
+        self.delay_s = delay_s
+        self.fail_after = fail_after
+        self.frames_seen = 0
+        self.calls = 0
+
+    def detect(self, frames):
+        self.calls += 1
+        if self.fail_after is not None and self.frames_seen >= self.fail_after:
+            raise RuntimeError("detector crashed")
+        time.sleep(self.delay_s)
+        out = []
+        for frame in frames:
+            self.frames_seen += 1
+            det = sv.Detections(xyxy=np.array([[1, 2, 30, 40]], float), confidence=np.array([0.9]), class_id=np.array([23]))
+            det.data.update(class_name=np.array(["shoe"]), group=np.array(["footwear"]), supercategory=np.array(["legs and feet"]))
+            det.data["mean"] = np.array([float(frame.mean())])
+            out.append(det)
+        return out

@@ -1,0 +1,119 @@
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from stream.frame_queue import FrameQueue
+from stream.sources import ReconnectPolicy, SourceRunner, SourceState
+from stream.sources.readers import ImageFolderReader, ReaderError, VideoFileReader, open_reader_for
+from tests.fakes import ScriptedReader
+
+FAST_RETRY = ReconnectPolicy(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=5)
+
+
+def _drain(queue, runner, timeout=5.0):
+    frames, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline and not (runner.finished and len(queue) == 0):
+        frames += queue.get_batch(16, 0, idle_timeout_s=0.01)
+    return frames
+
+
+def test_live_source_reconnects_after_losses_and_open_failures():
+    # open ok (5 frames, lost), open fails twice, open ok (5 frames, lost), then fails for good
+    reader = ScriptedReader(opens=[True, False, False, True], frames_per_session=5)
+    queue = FrameQueue(100)
+    runner = SourceRunner("cam", reader, queue, "drop_oldest", FAST_RETRY).start()
+    frames = _drain(queue, runner)
+    runner.join(2)
+    assert len(frames) == 10
+    assert runner.state == SourceState.FAILED and "connection refused" in runner.error
+    assert runner.reconnects == 3 + 5  # 3 retries until the second session, then 5 before giving up
+    assert [f.index for f in frames] == list(range(10))
+    assert all(b.pts > a.pts for a, b in zip(frames, frames[1:]))
+
+
+def test_never_give_up_keeps_trying_until_stopped():
+    reader = ScriptedReader(opens=[False] * 1000, frames_per_session=0)
+    runner = SourceRunner("cam", reader, FrameQueue(4), "drop_oldest",
+                          ReconnectPolicy(initial_s=0.001, max_s=0.002, max_attempts=None)).start()
+    time.sleep(0.3)
+    assert runner.state in (SourceState.RECONNECTING, SourceState.CONNECTING) and reader.open_calls > 5
+    runner.stop()
+    runner.join(2)
+    assert runner.state == SourceState.ENDED
+
+
+def test_backoff_grows_exponentially_with_bounded_jitter():
+    import random
+
+    policy = ReconnectPolicy(initial_s=1, max_s=8, jitter=0.25)
+    rng = random.Random(0)
+    for attempt, base in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 8)]:
+        delays = [policy.delay(attempt, rng) for _ in range(50)]
+        assert base * 0.75 <= min(delays) and max(delays) <= base * 1.25
+        assert max(delays) - min(delays) > 0
+
+
+def test_backwards_and_reset_timestamps_are_made_monotonic():
+    reader = ScriptedReader(opens=[True], frames_per_session=6, live=False, pts=[0.0, 0.1, 0.2, 0.05, 0.0, 0.3])
+    queue = FrameQueue(10)
+    runner = SourceRunner("file", reader, queue, "block").start()
+    frames = _drain(queue, runner)
+    pts = [f.pts for f in frames]
+    assert all(b > a for a, b in zip(pts, pts[1:])), pts
+    # after the reset at 0.05 the file's own spacing is kept: 0.0 -> 0.3 stays 0.3 apart
+    assert pts[-1] - pts[-2] == pytest.approx(0.3)
+    assert runner.pts_corrections == 2 and runner.state == SourceState.ENDED
+
+
+def test_file_source_does_not_retry(tmp_path):
+    reader = ScriptedReader(opens=[False], frames_per_session=3, live=False)
+    runner = SourceRunner("file", reader, FrameQueue(4), "block", FAST_RETRY).start()
+    runner.join(2)
+    assert runner.state == SourceState.FAILED and reader.open_calls == 1
+
+
+def _write_video(path, frames=25, size=(96, 64), fps=10):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), (i * 9) % 255, np.uint8))
+    writer.release()
+    return path
+
+
+def test_video_reader_gives_every_frame_with_file_timestamps(tmp_path):
+    reader = VideoFileReader(_write_video(tmp_path / "v.mp4", frames=25))
+    reader.open()
+    items = []
+    while (item := reader.read()) is not None:
+        items.append(item)
+    reader.close()
+    assert len(items) == 25 == reader.frame_count and reader.fps == 10
+    assert [round(pts, 3) for _, pts in items[:3]] == [0.0, 0.1, 0.2]
+
+
+def test_bad_sources_fail_with_one_line_reasons(tmp_path):
+    with pytest.raises(ReaderError, match="video not found"):
+        VideoFileReader(tmp_path / "missing.mp4").open()
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(ReaderError, match="not a readable video"):
+        VideoFileReader(tmp_path / "notes.mp4").open()
+    with pytest.raises(ReaderError, match="webcam 57 not found"):
+        open_reader_for("57").open()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReaderError, match="no images in"):
+        ImageFolderReader(tmp_path / "empty").open()
+
+
+def test_image_folder_is_sorted_paced_and_skips_bad_images(tmp_path):
+    for name in ["b.png", "a.png", "c.png"]:
+        cv2.imwrite(str(tmp_path / name), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "bad.png").write_text("broken")
+    reader = open_reader_for(str(tmp_path), fps=4)
+    reader.open()
+    items = []
+    while (item := reader.read()) is not None:
+        items.append(item)
+    assert [pts for _, pts in items] == [0.0, 0.25, 0.75]  # the bad image keeps its time slot
+    assert len(reader.skipped) == 1 and "bad.png" in reader.skipped[0]
