@@ -1,0 +1,67 @@
+"""A live network source against a real MJPEG-over-HTTP server on loopback: drop-out and return."""
+
+import threading
+import time
+
+from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
+from stream.sources import ReconnectPolicy
+from stream.sources.readers import open_reader_for
+from tests.fakes import CountingDetector
+from tests.mjpeg_server import MjpegCamera
+
+
+class Collect:
+    name = "collect"
+
+    def __init__(self):
+        self.frames = []
+
+    def write(self, result):
+        self.frames.append(result.frame)
+
+    def close(self):
+        pass
+
+
+def _wait_for(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.05)
+    return condition()
+
+
+def test_pipeline_survives_a_camera_drop_out_and_reconnects():
+    camera = MjpegCamera().start()
+    reader = open_reader_for(camera.url, open_timeout_s=2, read_timeout_s=1)
+    sink = Collect()
+    spec = SourceSpec("cam", reader, "drop_oldest", ReconnectPolicy(initial_s=0.2, max_s=1.0, max_attempts=None))
+    pipeline = Pipeline([spec], CountingDetector(), [(sink, False)], PipelineSettings(queue_size=4, show_progress=False))
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(summary=pipeline.run()))
+    thread.start()
+    try:
+        assert _wait_for(lambda: len(sink.frames) >= 10, 20), "no frames from the camera"
+        camera.stop()
+        assert _wait_for(lambda: pipeline.runners[0].state.value in ("reconnecting", "connecting"), 10)
+        before = len(sink.frames)
+        camera.start()  # same port
+        assert _wait_for(lambda: len(sink.frames) >= before + 10, 30), "no frames after the camera came back"
+    finally:
+        pipeline.stop()
+        thread.join(30)
+        camera.stop()
+    summary = result["summary"]
+    assert summary["sources"]["cam"]["reconnects"] >= 1
+    assert summary["stats"]["reconnects"]["cam"] >= 1
+    times = [f.pts for f in sink.frames]
+    assert all(b > a for a, b in zip(times, times[1:]))
+    assert summary["sources"]["cam"]["state"] == "ended"
+
+
+def test_unreachable_url_fails_after_the_configured_retries():
+    reader = open_reader_for("http://127.0.0.1:9/nothing.mjpg", open_timeout_s=1, read_timeout_s=1)
+    spec = SourceSpec("cam", reader, "drop_oldest", ReconnectPolicy(initial_s=0.05, max_s=0.1, max_attempts=2))
+    summary = Pipeline([spec], CountingDetector(), [], PipelineSettings(show_progress=False)).run()
+    source = summary["sources"]["cam"]
+    assert source["state"] == "failed" and source["reconnects"] == 2
+    assert source["error"] == "cannot open http://127.0.0.1:9/nothing.mjpg"
