@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed-$(EXTRAS)
 
 SOURCE ?=
 MODEL ?=
-OUT ?= out
+CONFIG ?= configs/offline.yaml
+OUT ?= out/run
 ARGS ?=
 
 .PHONY: setup run test clean
@@ -25,8 +26,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: $(STAMP)
-	@test -n "$(SOURCE)" || { echo "usage: make run SOURCE=<image, folder of images> [MODEL=<hub id or dir>] [OUT=dir] [ARGS='--threshold 0.6']"; exit 2; }
-	$(VENV)/bin/fashion-stream detect $(SOURCE) --out $(OUT)/detect $(if $(MODEL),--model $(MODEL)) $(ARGS)
+	@test -n "$(SOURCE)" || { echo "usage: make run SOURCE=<video, image folder, webcam index or URL> [MODEL=<hub id or dir>] [CONFIG=configs/offline.yaml] [OUT=out/run] [ARGS='--detect-every 5']"; exit 2; }
+	$(VENV)/bin/fashion-stream run --config $(CONFIG) --source $(SOURCE) --out $(OUT) $(if $(MODEL),--model $(MODEL)) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)
