@@ -14,7 +14,7 @@ from stream.detect_job import prepare_output_dir
 from stream.errors import StreamError
 from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
 from stream.sinks import AnnotatedVideoSink, FramesFolderSink, JsonLinesSink, Sink
-from stream.sources.readers import ReaderError, open_reader_for
+from stream.sources.readers import open_reader_for
 from stream.sources.runner import ReconnectPolicy
 
 log = logging.getLogger(__name__)
@@ -78,23 +78,10 @@ def _make_sink(sink: SinkConfig, out_dir: Path, specs: list[SourceSpec]) -> Sink
     return FramesFolderSink(Path(sink.path) if sink.path else out_dir / "frames", every=sink.every)
 
 
-def _fill_fps(specs: list[SourceSpec]) -> None:
-    """Open each file once more to learn its frame rate for the video writer."""
-    for spec in specs:
-        if not spec.reader.live and spec.reader.fps is None:
-            try:
-                spec.reader.open()
-            except ReaderError:
-                continue
-            finally:
-                spec.reader.close()
-
-
 def run(config: RunConfig) -> int:
     """Run the pipeline; 0 when every source ended normally (or on a requested stop), 1 otherwise."""
     out_dir = prepare_output_dir(Path(config.output_dir))
-    specs = build_sources(config)
-    _fill_fps(specs)
+    specs = build_sources(config)  # opening the files also tells their frame rates
     live = any(s.reader.live or s.realtime for s in specs)
     detector = YolosDetector.from_settings(detector_settings_from(config.detector))
     sinks = build_sinks(config, out_dir, specs, live)
