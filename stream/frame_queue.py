@@ -33,7 +33,6 @@ class FrameQueue:
         self._not_full = threading.Condition(self._lock)
         self._closed = False
         self.dropped: Counter[str] = Counter()
-        self.put_count: Counter[str] = Counter()
 
     def put(self, frame: Frame, policy: QueuePolicy = "block", timeout: float | None = None) -> bool:
         """Add a frame. Returns False when the queue is closed (or a blocking put timed out)."""
@@ -51,7 +50,6 @@ class FrameQueue:
                 self.dropped[frame.source_id] += 1
                 return True
             self._items.append(frame)
-            self.put_count[frame.source_id] += 1
             self._not_empty.notify()
             return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import supervision as sv
@@ -32,4 +32,3 @@ class FrameResult:
     detections: sv.Detections
     reused: bool = False
     latency_s: float = 0.0
-    extra: dict = field(default_factory=dict)

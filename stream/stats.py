@@ -31,7 +31,6 @@ class RunStats:
 
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.frames_in = 0
         self.frames_out = 0
         self.detector_runs = 0
         self.latency = {stage: LatencyWindow() for stage in self.STAGES}
