@@ -43,7 +43,10 @@ def _canvas(text: str) -> tuple[int, int]:
 def add_detector_options(parser: argparse.ArgumentParser) -> None:
     """Options that choose the model and decide which detections are kept."""
     group = parser.add_argument_group("detector")
-    group.add_argument("--model", default=None, help=f"hub id or local checkpoint directory (default {DEFAULT_MODEL})")
+    group.add_argument("--model", default=None,
+                       help=f"hub id or local checkpoint directory (default {DEFAULT_MODEL}); an exported .onnx for --backend onnx/tensorrt")
+    group.add_argument("--backend", choices=("torch", "onnx", "tensorrt"), default=None, help="inference engine (default torch)")
+    group.add_argument("--threads", type=int, default=None, help="CPU threads for the onnx backend (default: all cores)")
     group.add_argument("--threshold", type=_threshold, default=None, help="minimum score, 0 <= t < 1 (default 0.5)")
     group.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default auto)")
     group.add_argument("--fp16", action="store_true", default=None, help="half precision (CUDA only)")
@@ -75,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--detect-every", type=int, default=None, help="run the detector on every N-th frame per source")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_detector_options(run)
+
+    export = commands.add_parser("export", help="export the model for a faster engine")
+    formats = export.add_subparsers(dest="format", required=True, parser_class=OneLineParser)
+    from tools.export_onnx import add_export_options
+
+    add_export_options(formats.add_parser("onnx", help="ONNX file (fixed input size, dynamic batch) for --backend onnx/tensorrt"))
+    engine = formats.add_parser("tensorrt", help="build (or find in the cache) the TensorRT engine of an exported .onnx")
+    engine.add_argument("onnx", help="a file written by `fashion-stream export onnx`")
+    engine.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
+    engine.add_argument("--max-batch", type=int, default=8)
     return parser
 
 
@@ -93,6 +106,8 @@ def detector_settings(args: argparse.Namespace):
     )
     return DetectorSettings(
         model=args.model or DEFAULT_MODEL,
+        backend=args.backend or "torch",
+        threads=args.threads,
         device=args.device or "auto",
         fp16=bool(args.fp16),
         size=size,
@@ -144,7 +159,7 @@ def run_config_from(args: argparse.Namespace):
     if args.no_progress:
         data["progress"] = False
     detector = data["detector"]
-    overrides = {"model": args.model, "device": args.device, "threshold": args.threshold, "fp16": args.fp16,
+    overrides = {"model": args.model, "backend": args.backend, "threads": args.threads, "device": args.device, "threshold": args.threshold, "fp16": args.fp16,
                  "size": args.size, "canvas": args.canvas, "nms_iou": args.nms_iou, "top_k": args.top_k,
                  "batch_size": args.batch_size, "detect_every": args.detect_every}
     detector.update({key: value for key, value in overrides.items() if value is not None})
@@ -158,7 +173,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(run_config_from(args))
 
 
-COMMANDS = {"detect": cmd_detect, "run": cmd_run}
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export to ONNX, or build a TensorRT engine from an export."""
+    if args.format == "onnx":
+        from tools.export_onnx import run_export
+
+        return run_export(args)
+    from engines.tensorrt_engine import build_engine
+
+    print(build_engine(args.onnx, precision=args.precision, max_batch=args.max_batch))
+    return 0
+
+
+COMMANDS = {"detect": cmd_detect, "run": cmd_run, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

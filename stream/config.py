@@ -45,7 +45,7 @@ class SourceConfig(Strict):
 
 class DetectorConfig(Strict):
     model: str = DEFAULT_MODEL
-    backend: Literal["torch"] = "torch"
+    backend: Literal["torch", "onnx", "tensorrt"] = "torch"
     device: str = "auto"
     fp16: bool = False
     threshold: float = Field(0.5, ge=0, lt=1)
@@ -56,6 +56,8 @@ class DetectorConfig(Strict):
     batch_size: int = Field(1, ge=1, le=64)
     max_wait_ms: float = Field(20.0, ge=0)
     detect_every: int = Field(1, ge=1)
+    threads: int | None = Field(None, ge=1, description="onnx backend: CPU threads")
+    max_batch: int = Field(8, ge=1, le=64, description="tensorrt backend: largest batch of the engine")
 
 
 class QueueConfig(Strict):

@@ -28,6 +28,8 @@ def detector_settings_from(config: DetectorConfig) -> DetectorSettings:
         fp16=config.fp16,
         size=SizeSettings(*config.size, canvas=config.canvas),
         postprocess=PostprocessSettings(config.threshold, config.nms_iou, config.top_k),
+        threads=config.threads,
+        max_batch=max(config.max_batch, config.batch_size),
     )
 
 

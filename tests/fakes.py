@@ -68,3 +68,26 @@ class CountingDetector:
             det.data["mean"] = np.array([float(frame.mean())])
             out.append(det)
         return out
+
+
+class CollectingSink:
+    """A sink that keeps every frame it is given."""
+
+    name = "collect"
+
+    def __init__(self):
+        self.frames = []
+
+    def write(self, result):
+        self.frames.append(result.frame)
+
+    def close(self):
+        pass
+
+
+def wait_for(condition, timeout: float) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.05)
+    return condition()

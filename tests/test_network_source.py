@@ -1,51 +1,30 @@
 """A live network source against a real MJPEG-over-HTTP server on loopback: drop-out and return."""
 
 import threading
-import time
 
 from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
 from stream.sources import ReconnectPolicy
 from stream.sources.readers import open_reader_for
-from tests.fakes import CountingDetector
+from tests.fakes import CollectingSink, CountingDetector, wait_for
 from tests.mjpeg_server import MjpegCamera
-
-
-class Collect:
-    name = "collect"
-
-    def __init__(self):
-        self.frames = []
-
-    def write(self, result):
-        self.frames.append(result.frame)
-
-    def close(self):
-        pass
-
-
-def _wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.05)
-    return condition()
 
 
 def test_pipeline_survives_a_camera_drop_out_and_reconnects():
     camera = MjpegCamera().start()
     reader = open_reader_for(camera.url, open_timeout_s=2, read_timeout_s=1)
-    sink = Collect()
+    sink = CollectingSink()
     spec = SourceSpec("cam", reader, "drop_oldest", ReconnectPolicy(initial_s=0.2, max_s=1.0, max_attempts=None))
     pipeline = Pipeline([spec], CountingDetector(), [(sink, False)], PipelineSettings(queue_size=4, show_progress=False))
     result = {}
     thread = threading.Thread(target=lambda: result.update(summary=pipeline.run()))
     thread.start()
     try:
-        assert _wait_for(lambda: len(sink.frames) >= 10, 20), "no frames from the camera"
+        assert wait_for(lambda: len(sink.frames) >= 10, 20), "no frames from the camera"
         camera.stop()
-        assert _wait_for(lambda: pipeline.runners[0].state.value in ("reconnecting", "connecting"), 10)
+        assert wait_for(lambda: pipeline.runners[0].state.value in ("reconnecting", "connecting"), 10)
         before = len(sink.frames)
         camera.start()  # same port
-        assert _wait_for(lambda: len(sink.frames) >= before + 10, 30), "no frames after the camera came back"
+        assert wait_for(lambda: len(sink.frames) >= before + 10, 30), "no frames after the camera came back"
     finally:
         pipeline.stop()
         thread.join(30)

@@ -6,11 +6,15 @@
    (reader -> queue -> detector -> JSON-lines sink), batch 1 and batch 4; ratio pipeline/bare.
 2. Live: the video paced at its own frame rate with `drop_oldest`, the detector slowed to
    2x the frame interval; p95 frame-to-result latency and the drop count.
+3. Memory (`--memory-frames N`, e.g. 10000): the video looped to N frames through the pipeline
+   with the video and JSON-lines sinks; resident memory sampled as it runs, peak RSS growth
+   from the first 10 % of the run to the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +25,7 @@ from engines.detector import DetectorSettings, YolosDetector
 from engines.preprocess import SizeSettings
 from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
 from stream.records import format_table
-from stream.sinks import JsonLinesSink
+from stream.sinks import AnnotatedVideoSink, JsonLinesSink
 from stream.sources.readers import VideoFileReader
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "people_walking.mp4"
@@ -43,6 +47,70 @@ class LimitedReader(VideoFileReader):
             return None
         self.given += 1
         return super().read()
+
+
+class LoopedReader(VideoFileReader):
+    """A video file played over and over until `limit` frames, times running on."""
+
+    def __init__(self, path, limit: int) -> None:
+        super().__init__(path)
+        self.limit, self.given, self.offset, self.last = limit, 0, 0.0, 0.0
+
+    def open(self) -> None:
+        super().open()
+        self.frame_count = self.limit
+
+    def read(self):
+        if self.given >= self.limit:
+            return None
+        item = super().read()
+        if item is None:  # end of the file: start it again
+            self.offset, _ = self.last + 1 / (self.fps or 25), super().close()
+            super().open()
+            self.frame_count = self.limit
+            item = super().read()
+        self.given += 1
+        self.last = self.offset + (item[1] or 0.0)
+        return item[0], self.last
+
+
+class MemoryProbe:
+    """A sink that only samples this process's resident memory every `every` frames."""
+
+    name = "memory"
+
+    def __init__(self, every: int) -> None:
+        self.every, self.seen, self.samples = every, 0, []
+
+    def write(self, result) -> None:
+        self.seen += 1
+        if self.seen % self.every == 0:
+            self.samples.append((self.seen, current_rss_mb(), peak_rss_mb()))
+
+    def close(self) -> None:
+        self.samples.append((self.seen, current_rss_mb(), peak_rss_mb()))
+
+
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_run(detector, video: Path, frames: int, fps: float, out: Path) -> list[list]:
+    """Rows of (frames, RSS, peak RSS, growth of peak since 10 % of the run)."""
+    probe = MemoryProbe(max(1, frames // 10))
+    sinks = [(AnnotatedVideoSink(out / "memory", {"bench": fps}), True), (JsonLinesSink(out / "memory.jsonl"), True), (probe, True)]
+    spec = SourceSpec("bench", LoopedReader(video, frames), "block")
+    settings = PipelineSettings(queue_size=32, batch_size=4, max_wait_ms=5, show_progress=False, stats_interval_s=3600)
+    Pipeline([spec], detector, sinks, settings).run()
+    base = probe.samples[0][2]
+    return [[n, f"{rss:.0f}", f"{peak:.0f}", f"{100 * (peak - base) / base:+.1f} %"] for n, rss, peak in probe.samples]
 
 
 class SlowedDetector:
@@ -80,6 +148,7 @@ def main() -> None:
     parser.add_argument("--model", help="checkpoint (default: random tiny YOLOS)")
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--memory-frames", type=int, default=0, help="also run N looped frames and report memory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
@@ -109,6 +178,11 @@ def main() -> None:
         print(format_table(["frames read", "processed", "dropped", "e2e p50 ms", "e2e p95 ms"],
                            [[source["frames_read"], summary["stats"]["frames_processed"], source["dropped"],
                              latency["p50_ms"], latency["p95_ms"]]]))
+
+        if args.memory_frames:
+            rows = memory_run(detector, args.video, args.memory_frames, 1 / interval, Path(tmp))
+            print(f"\nmemory, {args.memory_frames} frames (video looped), batch 4, video + jsonl sinks")
+            print(format_table(["frames", "RSS MB", "peak RSS MB", "peak growth"], rows))
 
 
 if __name__ == "__main__":

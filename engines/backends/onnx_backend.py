@@ -1,0 +1,57 @@
+"""ONNX Runtime backend: an exported YOLOS model on the CPU, or on CUDA / TensorRT providers when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from engines.backends.base import RawOutputs
+from engines.errors import EngineError
+from engines.onnx_model import INPUT_NAME, OUTPUT_NAMES, check_onnx_path
+
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+
+
+def choose_providers(device: str, available: list[str]) -> list[str]:
+    """Providers in order of preference for a device ('auto', 'cpu', 'cuda', 'cuda:N')."""
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    gpu = [p for p in GPU_PROVIDERS if p in available]
+    if device.startswith("cuda") and not gpu:
+        raise EngineError(
+            f"device {device!r} requested but this onnxruntime has no CUDA provider "
+            f"(available: {', '.join(available)}); install onnxruntime-gpu or use --device cpu"
+        )
+    if device != "auto" and not device.startswith("cuda"):
+        raise EngineError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N")
+    return gpu + ["CPUExecutionProvider"]
+
+
+class OnnxRuntimeBackend:
+    """Runs an exported model (`tools.export_onnx`) with ONNX Runtime."""
+
+    name = "onnx"
+
+    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        path = check_onnx_path(path)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        providers = choose_providers(device, ort.get_available_providers())
+        ordinal = int(device.split(":")[1]) if device.startswith("cuda:") else 0
+        provider_options = [{"device_id": ordinal} if p in GPU_PROVIDERS else {} for p in providers]
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=providers, provider_options=provider_options)
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise EngineError(f"ONNX Runtime cannot load {path}: {str(exc).splitlines()[0]}") from None
+        self.providers = self.session.get_providers()
+        self.input_type = np.float16 if self.session.get_inputs()[0].type == "tensor(float16)" else np.float32
+
+    def infer(self, pixel_values: np.ndarray) -> RawOutputs:
+        """Run one batch and return float32 outputs."""
+        logits, boxes = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: pixel_values.astype(self.input_type, copy=False)})
+        return RawOutputs(logits=logits.astype(np.float32, copy=False), boxes=boxes.astype(np.float32, copy=False))
