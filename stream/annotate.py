@@ -22,3 +22,25 @@ class GarmentAnnotator:
         captions = [f"{name} {score:.2f}" for name, score in zip(detections.data["class_name"], detections.confidence)]
         canvas = self.boxes.annotate(canvas, detections)
         return self.labels.annotate(canvas, detections, labels=captions)
+
+
+class OutfitAnnotator:
+    """People with their id and outfit, garments with their stable label ('?' while provisional),
+    coloured by track; never infers, only draws."""
+
+    def __init__(self, frame_hw: tuple[int, int] | None = None) -> None:
+        scale = 1.0 if frame_hw is None else max(0.5, min(3.0, max(frame_hw) / 1000))
+        lookup = sv.ColorLookup.TRACK
+        self.boxes = sv.BoxAnnotator(thickness=max(1, round(2 * scale)), color_lookup=lookup)
+        self.labels = sv.LabelAnnotator(text_scale=0.45 * scale, text_thickness=max(1, round(scale)), smart_position=True,
+                                        color_lookup=lookup)
+
+    def annotate(self, frame: np.ndarray, tracked: sv.Detections) -> np.ndarray:
+        canvas = frame.copy()
+        if len(tracked) == 0:
+            return canvas
+        captions = [f"#{tid} {outfit}" if kind == "person" else f"{label}{'?' if provisional else ''}"
+                    for tid, kind, label, provisional, outfit in zip(tracked.tracker_id, tracked.data["kind"], tracked.data["label"],
+                                                                     tracked.data["provisional"], tracked.data["outfit"])]
+        canvas = self.boxes.annotate(canvas, tracked)
+        return self.labels.annotate(canvas, tracked, labels=captions)

@@ -72,11 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None, help="YAML run config (see configs/)")
     run.add_argument("--source", action="append", default=None, metavar="URI",
                      help="video file, image folder, webcam index or rtsp/http URL (repeatable; replaces the config's sources)")
-    run.add_argument("--sink", default=None, help="comma-separated sinks: video, jsonl, frames (replaces the config's)")
+    run.add_argument("--sink", default=None, help="comma-separated sinks: video, jsonl, frames, events (replaces the config's)")
     run.add_argument("--out", default=None, help="output folder (default from config: out/run)")
     run.add_argument("--batch-size", type=int, default=None)
     run.add_argument("--detect-every", type=int, default=None, help="run the detector on every N-th frame per source")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-tracking", action="store_true", help="detections only: no people, tracks or outfits")
+    run.add_argument("--person-model", default=None, help="checkpoint with a 'person' label for tracking people (e.g. hustvl/yolos-tiny)")
     add_detector_options(run)
 
     export = commands.add_parser("export", help="export the model for a faster engine")
@@ -158,6 +160,10 @@ def run_config_from(args: argparse.Namespace):
         data["output_dir"] = args.out
     if args.no_progress:
         data["progress"] = False
+    if args.no_tracking:
+        data["tracking"]["enabled"] = False
+    if args.person_model:
+        data["tracking"]["person_model"] = args.person_model
     detector = data["detector"]
     overrides = {"model": args.model, "backend": args.backend, "threads": args.threads, "device": args.device, "threshold": args.threshold, "fp16": args.fp16,
                  "size": args.size, "canvas": args.canvas, "nms_iou": args.nms_iou, "top_k": args.top_k,

@@ -60,12 +60,35 @@ class DetectorConfig(Strict):
     max_batch: int = Field(8, ge=1, le=64, description="tensorrt backend: largest batch of the engine")
 
 
+class StabilizerConfig(Strict):
+    alpha: float = Field(0.25, gt=0, le=1, description="weight of each observation in the evidence average")
+    lock_share: float = Field(0.6, gt=0, le=1, description="evidence share a label needs to lock")
+    min_observations: int = Field(3, ge=1, description="observations before a first lock")
+    switch_margin: float = Field(0.2, ge=0, lt=1, description="lead a challenger needs over the locked label")
+    switch_updates: int = Field(5, ge=1, description="consecutive updates the challenger must lead (K)")
+
+
+class TrackingConfig(Strict):
+    enabled: bool = True
+    person_model: str | None = Field(None, description="checkpoint with a 'person' label (e.g. hustvl/yolos-tiny); none: people from garments")
+    person_threshold: float = Field(0.5, ge=0, lt=1)
+    stabilizer: StabilizerConfig = Field(default_factory=StabilizerConfig)
+    lost_track_buffer: int = Field(30, ge=1, description="frames a lost track is kept for re-finding")
+    activation_threshold: float = Field(0.3, ge=0, lt=1)
+    owner_ioa: float = Field(0.5, gt=0, le=1)
+    part_ioa: float = Field(0.6, gt=0, le=1)
+    attribute_min_count: int = Field(3, ge=1)
+    slot_miss_limit: int = Field(8, ge=1)
+    relink_s: float = Field(3.0, ge=0)
+    leave_after_s: float = Field(2.0, gt=0)
+
+
 class QueueConfig(Strict):
     maxsize: int = Field(32, ge=1)
 
 
 class SinkConfig(Strict):
-    type: Literal["video", "jsonl", "frames"]
+    type: Literal["video", "jsonl", "frames", "events"]
     path: str | None = Field(None, description="default: inside output_dir")
     every: int = Field(1, ge=1, description="frames sink: keep every n-th frame")
     block: bool | None = Field(None, description="wait for a lagging sink (default: yes unless a source is live)")
@@ -75,7 +98,8 @@ class RunConfig(Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     queue: QueueConfig = Field(default_factory=QueueConfig)
-    sinks: list[SinkConfig] = Field(default_factory=lambda: [SinkConfig(type="video"), SinkConfig(type="jsonl")])
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    sinks: list[SinkConfig] = Field(default_factory=lambda: [SinkConfig(type="video"), SinkConfig(type="jsonl"), SinkConfig(type="events")])
     output_dir: str = "out/run"
     stats_interval_s: float = Field(10.0, gt=0)
     progress: bool = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import supervision as sv
@@ -26,9 +26,15 @@ class Frame:
 
 @dataclass
 class FrameResult:
-    """A frame with its detections; `reused` marks detections carried over by `detect_every`."""
+    """A frame with its detections; `reused` marks detections carried over by `detect_every`.
+
+    With tracking on: `persons` (a person model's boxes, if one runs), `tracked` (people and
+    garments with track ids and stable labels) and the outfit `events` this frame raised."""
 
     frame: Frame
     detections: sv.Detections
     reused: bool = False
     latency_s: float = 0.0
+    persons: sv.Detections | None = None
+    tracked: sv.Detections | None = None
+    events: list[dict] = field(default_factory=list)

@@ -9,6 +9,7 @@ import numpy as np
 import supervision as sv
 
 from stream.frames import Frame, FrameResult
+from stream.tracking.persons import person_detections
 
 
 class Detector(Protocol):
@@ -19,10 +20,11 @@ class InferenceStage:
     """Runs the detector on every `detect_every`-th frame of each source; the frames in between
     reuse that source's last detections (`FrameResult.reused`), so every frame is emitted."""
 
-    def __init__(self, detector: Detector, detect_every: int = 1) -> None:
+    def __init__(self, detector: Detector, detect_every: int = 1, person_detector: Detector | None = None) -> None:
         if detect_every < 1:
             raise ValueError("detect_every must be at least 1")
         self.detector = detector
+        self.person_detector = person_detector
         self.detect_every = detect_every
         self._last: dict[str, sv.Detections] = {}
         self._since_detect: dict[str, int] = {}
@@ -38,13 +40,16 @@ class InferenceStage:
             else:
                 self._since_detect[frame.source_id] = since + 1
         start = time.perf_counter()
-        detected = dict(zip(to_detect, self.detector.detect([frames[i].image for i in to_detect]))) if to_detect else {}
+        images = [frames[i].image for i in to_detect]
+        detected = dict(zip(to_detect, self.detector.detect(images))) if to_detect else {}
+        persons = dict(zip(to_detect, self.person_detector.detect(images))) if to_detect and self.person_detector else {}
         elapsed = time.perf_counter() - start
         results = []
         for i, frame in enumerate(frames):
             if i in detected:
                 self._last[frame.source_id] = detected[i]
-                results.append(FrameResult(frame, detected[i], reused=False))
+                people = person_detections(persons[i]) if i in persons else None
+                results.append(FrameResult(frame, detected[i], reused=False, persons=people))
             else:
                 results.append(FrameResult(frame, self._last.get(frame.source_id, sv.Detections.empty()), reused=True))
         return results, elapsed

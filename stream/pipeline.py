@@ -25,7 +25,10 @@ from stream.inference import Detector, InferenceStage
 from stream.sinks.base import Sink, SinkWorker
 from stream.sources.readers import FrameReader
 from stream.sources.runner import ReconnectPolicy, SourceRunner, SourceState
+from stream.sinks.base import EndEvents
 from stream.stats import RunStats, stats_line
+from stream.tracking import TrackingSettings
+from stream.tracking_stage import TrackingStage
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +53,18 @@ class PipelineSettings:
     stats_interval_s: float = 10.0
     show_progress: bool = True
     summary_path: Path | None = None
+    tracking: TrackingSettings | None = None  # None: detections only, no tracking
 
 
 class Pipeline:
     """Wires sources, queue, inference and sinks; `run()` blocks until every source is done or stop."""
 
     def __init__(self, sources: list[SourceSpec], detector: Detector, sinks: list[tuple[Sink, bool]],
-                 settings: PipelineSettings | None = None) -> None:
+                 settings: PipelineSettings | None = None, person_detector: Detector | None = None) -> None:
         self.settings = settings or PipelineSettings()
         self.queue = FrameQueue(self.settings.queue_size)
-        self.stage = InferenceStage(detector, self.settings.detect_every)
+        self.stage = InferenceStage(detector, self.settings.detect_every, person_detector)
+        self.tracking = TrackingStage(self.settings.tracking, {s.source_id: s.reader for s in sources}) if self.settings.tracking else None
         self.runners = [
             SourceRunner(s.source_id, s.reader, self.queue, s.policy, s.reconnect, s.realtime) for s in sources
         ]
@@ -103,6 +108,10 @@ class Pipeline:
             self.queue.close()
             for runner in self.runners:
                 runner.join(timeout=15)
+            if self.tracking is not None:
+                final = EndEvents(self.tracking.finish())
+                for worker in self.workers:
+                    worker.submit(final)
             for worker in self.workers:
                 worker.close()
             progress.close()
@@ -136,6 +145,8 @@ class Pipeline:
         for frame in batch:
             self.stats.latency["queue_wait"].add(started - frame.read_monotonic)
         results, infer_s = self.stage.process(batch)
+        if self.tracking is not None:
+            self.tracking.process(results)
         if any(not r.reused for r in results):
             self.stats.detector_runs += 1
             self.stats.latency["inference"].add(infer_s)

@@ -25,6 +25,19 @@ def detection_items(detections: sv.Detections, decimals: int = 1) -> list[dict[s
     return items
 
 
+def tracked_items(tracked: sv.Detections, decimals: int = 1) -> list[dict[str, Any]]:
+    """People and garments from the tracker: id, kind, stable label (provisional or not), raw label, owner."""
+    items = []
+    for i in range(len(tracked)):
+        item: dict[str, Any] = {"kind": str(tracked.data["kind"][i]), "track_id": int(tracked.tracker_id[i]),
+                                "label": tracked.data["label"][i], "box": [round(float(v), decimals) for v in tracked.xyxy[i]]}
+        if item["kind"] == "garment":
+            item.update(slot=str(tracked.data["slot"][i]), raw=str(tracked.data["class_name"][i]),
+                        provisional=bool(tracked.data["provisional"][i]), person=int(tracked.data["person_id"][i]))
+        items.append(item)
+    return items
+
+
 def group_counts(detections: sv.Detections) -> Counter[str]:
     """How many detections fall in each group."""
     return Counter(str(g) for g in detections.data.get("group", []))

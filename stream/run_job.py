@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from engines.detector import DetectorSettings, YolosDetector
 from engines.postprocess import PostprocessSettings
 from engines.preprocess import SizeSettings
-from stream.config import DetectorConfig, RunConfig, SinkConfig, SourceConfig
+from stream.config import DetectorConfig, RunConfig, SinkConfig, SourceConfig, TrackingConfig
 from stream.detect_job import prepare_output_dir
 from stream.errors import StreamError
 from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
-from stream.sinks import AnnotatedVideoSink, FramesFolderSink, JsonLinesSink, Sink
+from stream.sinks import AnnotatedVideoSink, FramesFolderSink, JsonLinesSink, OutfitEventsSink, Sink
 from stream.sources.readers import open_reader_for
 from stream.sources.runner import ReconnectPolicy
+from stream.tracking import StabilizerSettings, TrackingSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,11 @@ def detector_settings_from(config: DetectorConfig) -> DetectorSettings:
         threads=config.threads,
         max_batch=max(config.max_batch, config.batch_size),
     )
+
+
+def tracking_settings_from(config: TrackingConfig) -> TrackingSettings:
+    values = config.model_dump(exclude={"enabled", "person_model", "person_threshold", "stabilizer"})
+    return TrackingSettings(stabilizer=StabilizerSettings(**config.stabilizer.model_dump()), **values)
 
 
 def source_id_for(source: SourceConfig, index: int) -> str:
@@ -77,6 +84,8 @@ def _make_sink(sink: SinkConfig, out_dir: Path, specs: list[SourceSpec]) -> Sink
         return AnnotatedVideoSink(Path(sink.path) if sink.path else out_dir, fps)
     if sink.type == "jsonl":
         return JsonLinesSink(Path(sink.path) if sink.path else out_dir / "events.jsonl")
+    if sink.type == "events":
+        return OutfitEventsSink(Path(sink.path) if sink.path else out_dir / "outfit_events.jsonl")
     return FramesFolderSink(Path(sink.path) if sink.path else out_dir / "frames", every=sink.every)
 
 
@@ -86,6 +95,11 @@ def run(config: RunConfig) -> int:
     specs = build_sources(config)  # opening the files also tells their frame rates
     live = any(s.reader.live or s.realtime for s in specs)
     detector = YolosDetector.from_settings(detector_settings_from(config.detector))
+    person_detector = None
+    if config.tracking.enabled and config.tracking.person_model:
+        person_settings = replace(detector_settings_from(config.detector), model=config.tracking.person_model,
+                                  postprocess=PostprocessSettings(config.tracking.person_threshold))
+        person_detector = YolosDetector.from_settings(person_settings)
     sinks = build_sinks(config, out_dir, specs, live)
     settings = PipelineSettings(
         queue_size=config.queue.maxsize,
@@ -95,8 +109,9 @@ def run(config: RunConfig) -> int:
         stats_interval_s=config.stats_interval_s,
         show_progress=config.progress,
         summary_path=out_dir / "run_summary.json",
+        tracking=tracking_settings_from(config.tracking) if config.tracking.enabled else None,
     )
-    summary = Pipeline(specs, detector, sinks, settings).run()
+    summary = Pipeline(specs, detector, sinks, settings, person_detector=person_detector).run()
     return report(summary, out_dir)
 
 

@@ -3,6 +3,7 @@
 from stream.sinks.base import Sink, SinkWorker
 from stream.sinks.frames_folder import FramesFolderSink
 from stream.sinks.jsonl import JsonLinesSink
+from stream.sinks.outfit_events import OutfitEventsSink
 from stream.sinks.video import AnnotatedVideoSink
 
-__all__ = ["AnnotatedVideoSink", "FramesFolderSink", "JsonLinesSink", "Sink", "SinkWorker"]
+__all__ = ["AnnotatedVideoSink", "FramesFolderSink", "JsonLinesSink", "OutfitEventsSink", "Sink", "SinkWorker"]

@@ -23,6 +23,10 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+class EndEvents(list):
+    """Events raised when the run ends (people still in view leave); for sinks with `write_events`."""
+
+
 class SinkWorker:
     """Runs one sink on its own thread behind its own bounded queue.
 
@@ -65,6 +69,10 @@ class SinkWorker:
                     return
                 if self.error is None:
                     try:
+                        if isinstance(item, EndEvents):
+                            if hasattr(self.sink, "write_events"):
+                                self.sink.write_events(list(item))
+                            continue
                         self.sink.write(item)
                         self.written += 1
                     except Exception as exc:  # noqa: BLE001 - isolate a failing sink

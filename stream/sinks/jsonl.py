@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from stream.frames import FrameResult
-from stream.records import detection_items
+from stream.records import detection_items, tracked_items
 
 
 class JsonLinesSink:
@@ -35,6 +35,8 @@ class JsonLinesSink:
             "reused": result.reused,
             "items": detection_items(result.detections),
         }
+        if result.tracked is not None:
+            record["tracks"] = tracked_items(result.tracked)
         self._file.write(json.dumps(record) + "\n")
         self._pending += 1
         if self._pending >= self.flush_every or time.monotonic() - self._last_flush >= self.flush_s:

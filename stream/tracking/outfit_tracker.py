@@ -1,0 +1,270 @@
+"""People and their outfits across frames: ByteTrack (from `trackers`) for people and for garments
+(one class-agnostic tracker per slot), a label stabilizer per garment track, garments voted onto
+the person that contains them, parts as attributes of the garment that contains them, and events."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import supervision as sv
+from trackers import ByteTrackTracker
+
+from stream.tracking.persons import garment_slots, persons_from_garments
+from stream.tracking.slots import PARTS, SLOTS
+from stream.tracking.stabilizer import LabelStabilizer, StabilizerSettings
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """Tracker and outfit settings (times in seconds of presentation time)."""
+
+    stabilizer: StabilizerSettings = field(default_factory=StabilizerSettings)
+    frame_rate: float = 25.0
+    lost_track_buffer: int = 30  # frames (at frame_rate) a lost track is kept for re-finding
+    activation_threshold: float = 0.3  # detections above this start tracks
+    high_confidence: float = 0.5  # ByteTrack's first association stage
+    min_iou: float = 0.1
+    owner_ioa: float = 0.5  # share of a garment's box inside a person's box to vote for that person
+    part_ioa: float = 0.6  # share of a part's box inside a garment's box to attach to it
+    attribute_min_count: int = 3  # a part seen this often on a garment becomes its attribute
+    slot_miss_limit: int = 8  # detector runs in a row that see the person but not the garment: it is gone
+    relink_s: float = 3.0  # a new track in the same slot of the same person within this inherits the label
+    leave_after_s: float = 2.0  # a person unseen this long has left
+
+
+@dataclass
+class GarmentTrack:
+    slot: str
+    track_id: int
+    stabilizer: LabelStabilizer
+    first_seen: float
+    last_seen: float
+    owners: Counter = field(default_factory=Counter)
+    parts: Counter = field(default_factory=Counter)
+    shown: str | None = None
+    label_since: float = 0.0
+    missed: int = 0  # detector runs in a row that saw its person but not it
+
+    @property
+    def owner(self) -> int:
+        return self.owners.most_common(1)[0][0] if self.owners else -1
+
+    def attributes(self, min_count: int) -> list[str]:
+        return sorted(label for label, count in self.parts.items() if count >= min_count)
+
+
+@dataclass
+class PersonTrack:
+    person_id: int
+    first_seen: float
+    last_seen: float
+    announced: dict[str, str | None] | None = None  # slot -> stable label, once the outfit was stable
+
+
+def _ioa(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """Intersection over the inner box's area, for every (inner, outer) pair."""
+    if len(inner) == 0 or len(outer) == 0:
+        return np.zeros((len(inner), len(outer)))
+    x1 = np.maximum(inner[:, None, 0], outer[None, :, 0])
+    y1 = np.maximum(inner[:, None, 1], outer[None, :, 1])
+    x2 = np.minimum(inner[:, None, 2], outer[None, :, 2])
+    y2 = np.minimum(inner[:, None, 3], outer[None, :, 3])
+    area = np.maximum((inner[:, 2] - inner[:, 0]) * (inner[:, 3] - inner[:, 1]), 1e-9)
+    return np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None) / area[:, None]
+
+
+class OutfitTracker:
+    """Feed each frame's garment detections (and person detections if a person model runs)."""
+
+    def __init__(self, settings: TrackingSettings = TrackingSettings()) -> None:
+        self.settings = settings
+        self.person_tracker = self._bytetrack()
+        self.slot_trackers = {slot: self._bytetrack() for slot in SLOTS}
+        self.people: dict[int, PersonTrack] = {}
+        self.garments: dict[tuple[str, int], GarmentTrack] = {}
+
+    def _bytetrack(self) -> ByteTrackTracker:
+        s = self.settings
+        return ByteTrackTracker(lost_track_buffer=s.lost_track_buffer, frame_rate=s.frame_rate,
+                                track_activation_threshold=s.activation_threshold, minimum_iou_threshold=s.min_iou,
+                                high_conf_det_threshold=s.high_confidence)
+
+    def update(self, garments: sv.Detections, t: float, persons: sv.Detections | None = None,
+               detected: bool = True) -> tuple[sv.Detections, list[dict]]:
+        """One frame at presentation time `t`. `detected=False` (a `detect_every` gap) predicts
+        every track forward instead. Returns people + garments with ids and stable labels, and events."""
+        events: list[dict] = []
+        if detected:
+            people = self._track(self.person_tracker, persons if persons is not None else persons_from_garments(garments), t)
+            slots = garment_slots(garments)
+            worn = {slot: self._track(self.slot_trackers[slot], garments[slots == slot], t) for slot in SLOTS}
+            self._observe_people(people, t, events)
+            self._observe_garments(worn, people, t)
+            self._count_misses(people, t)
+            self._observe_parts(garments[slots == PARTS] if len(garments) else garments, worn)
+        else:
+            people = self._predict(self.person_tracker, t)
+            worn = {slot: self._predict(tracker, t) for slot, tracker in self.slot_trackers.items()}
+        self._update_outfits(t, events)
+        self._leave(t, events)
+        return self._as_detections(people, worn), events
+
+    # --- tracking -------------------------------------------------------------------------
+    @staticmethod
+    def _track(tracker: ByteTrackTracker, detections: sv.Detections, t: float) -> sv.Detections:
+        """Confirmed tracks only (ByteTrack gives unconfirmed ones id -1)."""
+        if len(detections) == 0:
+            detections = sv.Detections.empty()
+        tracked = tracker.update(detections, timestamp=t)
+        return tracked[tracked.tracker_id >= 0] if len(tracked) else tracked
+
+    @staticmethod
+    def _predict(tracker: ByteTrackTracker, t: float) -> sv.Detections:
+        """Kalman-predicted boxes of the tracks matched recently (frames between detector runs)."""
+        tracker.update(sv.Detections.empty(), timestamp=t)
+        live = [tr for tr in tracker.tracks if tr.tracker_id >= 0 and tr.time_since_update <= tracker.maximum_frames_without_update]
+        if not live:
+            return sv.Detections.empty()
+        return sv.Detections(xyxy=np.array([tr.get_state_bbox() for tr in live], dtype=np.float32),
+                             confidence=np.ones(len(live), dtype=np.float32),
+                             tracker_id=np.array([tr.tracker_id for tr in live], dtype=int))
+
+    # --- observations -----------------------------------------------------------------------
+    def _observe_people(self, people: sv.Detections, t: float, events: list[dict]) -> None:
+        for person_id in (people.tracker_id if len(people) else []):
+            person = self.people.get(int(person_id))
+            if person is None:
+                self.people[int(person_id)] = PersonTrack(int(person_id), first_seen=t, last_seen=t)
+                events.append({"event": "appear", "person": int(person_id), "pts": t})
+            else:
+                person.last_seen = t
+
+    def _observe_garments(self, worn: dict[str, sv.Detections], people: sv.Detections, t: float) -> None:
+        for slot, tracked in worn.items():
+            if len(tracked) == 0:
+                continue
+            inside = _ioa(tracked.xyxy, people.xyxy) if len(people) else np.zeros((len(tracked), 0))
+            for row, track_id in enumerate(tracked.tracker_id):
+                owner = int(people.tracker_id[inside[row].argmax()]) if inside.shape[1] and inside[row].max() >= self.settings.owner_ioa else -1
+                garment = self.garments.get((slot, int(track_id))) or self._new_garment(slot, int(track_id), owner, t)
+                if owner >= 0:
+                    garment.owners[owner] += 1
+                garment.stabilizer.update(str(tracked.data["class_name"][row]), float(tracked.confidence[row]))
+                garment.last_seen = t
+                if garment.stabilizer.label != garment.shown:
+                    garment.shown, garment.label_since = garment.stabilizer.label, t
+
+    def _count_misses(self, people: sv.Detections, t: float) -> None:
+        """A garment not seen while its person is: one miss more (occlusion of the whole person is no miss)."""
+        present = set(int(i) for i in people.tracker_id) if len(people) else set()
+        for garment in self.garments.values():
+            garment.missed = 0 if garment.last_seen == t else garment.missed + (garment.owner in present)
+
+    def _new_garment(self, slot: str, track_id: int, owner: int, t: float) -> GarmentTrack:
+        """A new track; if the same person lost a garment in this slot a moment ago, it is that one again."""
+        garment = GarmentTrack(slot, track_id, LabelStabilizer(self.settings.stabilizer), first_seen=t, last_seen=t)
+        recent = [g for g in self.garments.values() if g.slot == slot and g.owner == owner >= 0
+                  and 0 < t - g.last_seen <= self.settings.relink_s]
+        if recent:
+            previous = max(recent, key=lambda g: g.last_seen)
+            del self.garments[(slot, previous.track_id)]
+            garment.stabilizer, garment.owners, garment.parts = previous.stabilizer, previous.owners, previous.parts
+            garment.first_seen, garment.shown, garment.label_since = previous.first_seen, previous.shown, previous.label_since
+        self.garments[(slot, track_id)] = garment
+        return garment
+
+    def _observe_parts(self, parts: sv.Detections, worn: dict[str, sv.Detections]) -> None:
+        """Each part (sleeve, collar, zipper, ...) counts for the garment that contains most of it."""
+        if len(parts) == 0:
+            return
+        keys = [(slot, int(i)) for slot, tracked in worn.items() for i in (tracked.tracker_id if len(tracked) else [])]
+        if not keys:
+            return
+        boxes = np.concatenate([tracked.xyxy for tracked in worn.values() if len(tracked)])
+        inside = _ioa(parts.xyxy, boxes)
+        for row, label in enumerate(parts.data["class_name"]):
+            if inside[row].max() >= self.settings.part_ioa:
+                self.garments[keys[int(inside[row].argmax())]].parts[str(label)] += 1
+
+    # --- outfits and events ------------------------------------------------------------------
+    def outfit(self, person_id: int, t: float) -> dict[str, dict]:
+        """The person's current outfit: per slot, the garment seen most, with its stable label."""
+        best: dict[str, GarmentTrack] = {}
+        for garment in self.garments.values():
+            if garment.owner == person_id and garment.missed < self.settings.slot_miss_limit:
+                if garment.slot not in best or garment.stabilizer.observations > best[garment.slot].stabilizer.observations:
+                    best[garment.slot] = garment
+        return {
+            slot: {"label": g.stabilizer.label, "confidence": round(g.stabilizer.confidence, 3), "provisional": not g.stabilizer.locked,
+                   "since_s": round(t - g.label_since, 2), "raw": g.stabilizer.raw, "garment": g.track_id,
+                   "attributes": g.attributes(self.settings.attribute_min_count)}
+            for slot, g in sorted(best.items(), key=lambda item: SLOTS.index(item[0]))
+        }
+
+    def _update_outfits(self, t: float, events: list[dict]) -> None:
+        for person in self.people.values():
+            outfit = self.outfit(person.person_id, t)
+            stable = {slot: entry["label"] for slot, entry in outfit.items() if not entry["provisional"]}
+            if person.announced is None:
+                if outfit and len(stable) == len(outfit):
+                    person.announced = dict(stable)
+                    events.append({"event": "outfit_stable", "person": person.person_id, "pts": t, "outfit": outfit})
+                continue
+            if person.last_seen < t:
+                continue  # not observed in this frame (occluded, or a detect_every gap): nothing new to say
+            for slot in SLOTS:
+                if slot in outfit and outfit[slot]["provisional"]:
+                    continue  # a new garment in this slot: wait until its label locks
+                new, old = stable.get(slot), person.announced.get(slot)
+                if new != old:
+                    person.announced[slot] = new
+                    events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": slot, "from": old, "to": new})
+
+    def _leave_event(self, person: PersonTrack, t: float) -> dict:
+        return {"event": "leave", "person": person.person_id, "pts": t, "dwell_s": round(person.last_seen - person.first_seen, 2),
+                "outfit": self.outfit(person.person_id, person.last_seen)}
+
+    def _leave(self, t: float, events: list[dict]) -> None:
+        for person in [p for p in self.people.values() if t - p.last_seen > self.settings.leave_after_s]:
+            events.append(self._leave_event(person, t))
+            del self.people[person.person_id]
+            for key in [k for k, g in self.garments.items() if g.owner == person.person_id]:
+                del self.garments[key]
+
+    def finish(self) -> list[dict]:
+        """End of the stream: everyone still here leaves (with dwell time and final outfit)."""
+        events = [self._leave_event(person, person.last_seen) for person in self.people.values()]
+        self.people.clear()
+        self.garments.clear()
+        return events
+
+    # --- output ---------------------------------------------------------------------------------
+    def _as_detections(self, people: sv.Detections, worn: dict[str, sv.Detections]) -> sv.Detections:
+        """People and garments as one `sv.Detections` (data: kind, label, raw class, slot, person, outfit)."""
+        boxes, scores, ids, data = [], [], [], {k: [] for k in ("kind", "label", "class_name", "slot", "provisional", "person_id", "outfit")}
+
+        def add(box, score, track_id, **values):
+            boxes.append(box), scores.append(score), ids.append(track_id)
+            for key in data:
+                data[key].append(values.get(key, ""))
+
+        for row, person_id in enumerate(people.tracker_id if len(people) else []):
+            outfit = self.outfit(int(person_id), self.people[int(person_id)].last_seen) if int(person_id) in self.people else {}
+            text = ", ".join(f"{e['label']}{'?' if e['provisional'] else ''}" for e in outfit.values())
+            add(people.xyxy[row], people.confidence[row], int(person_id), kind="person", label="person", class_name="person",
+                slot="", provisional=False, person_id=int(person_id), outfit=text)
+        for slot, tracked in worn.items():
+            for row, track_id in enumerate(tracked.tracker_id if len(tracked) else []):
+                garment = self.garments.get((slot, int(track_id)))
+                if garment is None:
+                    continue
+                raw = str(tracked.data["class_name"][row]) if "class_name" in tracked.data else garment.stabilizer.raw
+                add(tracked.xyxy[row], tracked.confidence[row], int(track_id), kind="garment", label=garment.stabilizer.label,
+                    class_name=raw, slot=slot, provisional=not garment.stabilizer.locked, person_id=garment.owner)
+        if not boxes:
+            return sv.Detections.empty()
+        return sv.Detections(xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(scores, dtype=np.float32),
+                             class_id=np.zeros(len(boxes), dtype=int), tracker_id=np.array(ids, dtype=int),
+                             data={k: np.array(v, dtype=object) for k, v in data.items()})

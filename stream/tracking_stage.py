@@ -1,0 +1,39 @@
+"""The tracking stage: one outfit tracker per source, run on every frame in order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from stream.frames import FrameResult
+from stream.tracking import OutfitTracker, TrackingSettings
+
+
+class TrackingStage:
+    """Adds `tracked` and `events` to each result; frames the detector skipped are predicted."""
+
+    def __init__(self, settings: TrackingSettings, readers: dict | None = None) -> None:
+        self.settings = settings
+        self.readers = readers or {}  # source id -> reader, for its frame rate once open
+        self.trackers: dict[str, OutfitTracker] = {}
+
+    def _tracker(self, source_id: str) -> OutfitTracker:
+        if source_id not in self.trackers:
+            rate = getattr(self.readers.get(source_id), "fps", None) or self.settings.frame_rate
+            self.trackers[source_id] = OutfitTracker(replace(self.settings, frame_rate=rate))
+        return self.trackers[source_id]
+
+    def process(self, results: list[FrameResult]) -> None:
+        for result in results:
+            frame = result.frame
+            tracked, events = self._tracker(frame.source_id).update(
+                result.detections, frame.pts, persons=result.persons, detected=not result.reused)
+            result.tracked = tracked
+            result.events = [{"source": frame.source_id, "frame": frame.index, **event} for event in events]
+
+    def finish(self) -> list[dict]:
+        """`leave` events for everyone still in view when the run ends."""
+        events = []
+        for source_id, tracker in self.trackers.items():
+            for event in tracker.finish():
+                events.append({"source": source_id, **event})
+        return events
