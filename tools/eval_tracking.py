@@ -20,6 +20,7 @@ from trackers.eval import compute_clear_metrics, compute_hota_metrics, compute_i
 
 from stream.records import format_table
 from stream.tracking import OutfitTracker, StabilizerSettings, TrackingSettings
+from stream.tracking.outfit_tracker import bytetrack_for
 from stream.tracking.persons import garment_slots, persons_from_garments
 from tools.synthetic_scenes import Noise, detections_for, make_walkers, person_detections_for
 
@@ -42,7 +43,7 @@ def run_scene(seed: int, frames: int, people: int, noise: Noise, person_model: b
     walkers = make_walkers(frames, people, seed)
     rng = np.random.default_rng(seed + 1000)
     tracker = OutfitTracker(settings)
-    baseline = tracker._bytetrack()  # the same ByteTrack settings, without the outfit layer
+    baseline = bytetrack_for(settings)  # the same ByteTrack settings, without the outfit layer
     raw, shown, visible = defaultdict(list), defaultdict(list), defaultdict(int)
     gt_ids, ours_ids, base_ids, ours_sim, base_sim = [], [], [], [], []
     events, person_at_change = [], {}

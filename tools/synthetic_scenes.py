@@ -22,6 +22,7 @@ LOOK_ALIKES = {
 # Where each slot sits inside a person's box (x1, y1, x2, y2 as fractions).
 LAYOUT = {"head": (0.3, 0.0, 0.7, 0.12), "upper": (0.15, 0.15, 0.85, 0.5), "outerwear": (0.1, 0.14, 0.9, 0.55),
           "lower": (0.2, 0.5, 0.8, 0.88), "footwear": (0.25, 0.88, 0.75, 1.0)}
+TAXONOMY = load_taxonomy()  # read once: detections_for runs every frame
 PART_LAYOUT = {"sleeve": (0.0, 0.05, 0.25, 0.7), "collar": (0.35, 0.0, 0.65, 0.15)}
 
 
@@ -97,7 +98,6 @@ def make_walkers(frames: int = 300, people: int = 4, seed: int = 0, width: int =
 
 def detections_for(walkers: list[Walker], frame: int, noise: Noise, rng: np.random.Generator) -> tuple[sv.Detections, list[dict]]:
     """What a noisy garment detector reports for `frame`, and the truth it was drawn from."""
-    taxonomy = load_taxonomy()
     boxes, scores, names, truth = [], [], [], []
     for walker in walkers:
         if not walker.visible(frame):
@@ -128,7 +128,7 @@ def detections_for(walkers: list[Walker], frame: int, noise: Noise, rng: np.rand
                         names.append(part)
     if not boxes:
         return sv.Detections.empty(), truth
-    infos = [taxonomy.lookup(name) for name in names]
+    infos = [TAXONOMY.lookup(name) for name in names]
     detections = sv.Detections(
         xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(scores, dtype=np.float32),
         class_id=np.zeros(len(boxes), dtype=int),

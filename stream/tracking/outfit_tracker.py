@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
+from trackers.eval import box_ioa
 
 from stream.tracking.persons import garment_slots, persons_from_garments
 from stream.tracking.slots import PARTS, SLOTS
@@ -39,7 +40,6 @@ class GarmentTrack:
     slot: str
     track_id: int
     stabilizer: LabelStabilizer
-    first_seen: float
     last_seen: float
     owners: Counter = field(default_factory=Counter)
     parts: Counter = field(default_factory=Counter)
@@ -63,16 +63,11 @@ class PersonTrack:
     announced: dict[str, str | None] | None = None  # slot -> stable label, once the outfit was stable
 
 
-def _ioa(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
-    """Intersection over the inner box's area, for every (inner, outer) pair."""
-    if len(inner) == 0 or len(outer) == 0:
-        return np.zeros((len(inner), len(outer)))
-    x1 = np.maximum(inner[:, None, 0], outer[None, :, 0])
-    y1 = np.maximum(inner[:, None, 1], outer[None, :, 1])
-    x2 = np.minimum(inner[:, None, 2], outer[None, :, 2])
-    y2 = np.minimum(inner[:, None, 3], outer[None, :, 3])
-    area = np.maximum((inner[:, 2] - inner[:, 0]) * (inner[:, 3] - inner[:, 1]), 1e-9)
-    return np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None) / area[:, None]
+def bytetrack_for(settings: TrackingSettings) -> ByteTrackTracker:
+    """A ByteTrack with the tracking settings (people and every garment slot use the same)."""
+    return ByteTrackTracker(lost_track_buffer=settings.lost_track_buffer, frame_rate=settings.frame_rate,
+                            track_activation_threshold=settings.activation_threshold, minimum_iou_threshold=settings.min_iou,
+                            high_conf_det_threshold=settings.high_confidence)
 
 
 class OutfitTracker:
@@ -80,16 +75,10 @@ class OutfitTracker:
 
     def __init__(self, settings: TrackingSettings = TrackingSettings()) -> None:
         self.settings = settings
-        self.person_tracker = self._bytetrack()
-        self.slot_trackers = {slot: self._bytetrack() for slot in SLOTS}
+        self.person_tracker = bytetrack_for(settings)
+        self.slot_trackers = {slot: bytetrack_for(settings) for slot in SLOTS}
         self.people: dict[int, PersonTrack] = {}
         self.garments: dict[tuple[str, int], GarmentTrack] = {}
-
-    def _bytetrack(self) -> ByteTrackTracker:
-        s = self.settings
-        return ByteTrackTracker(lost_track_buffer=s.lost_track_buffer, frame_rate=s.frame_rate,
-                                track_activation_threshold=s.activation_threshold, minimum_iou_threshold=s.min_iou,
-                                high_conf_det_threshold=s.high_confidence)
 
     def update(self, garments: sv.Detections, t: float, persons: sv.Detections | None = None,
                detected: bool = True) -> tuple[sv.Detections, list[dict]]:
@@ -107,9 +96,9 @@ class OutfitTracker:
         else:
             people = self._predict(self.person_tracker, t)
             worn = {slot: self._predict(tracker, t) for slot, tracker in self.slot_trackers.items()}
-        self._update_outfits(t, events)
+        outfits = self._update_outfits(t, events)
         self._leave(t, events)
-        return self._as_detections(people, worn), events
+        return self._as_detections(people, worn, outfits), events
 
     # --- tracking -------------------------------------------------------------------------
     @staticmethod
@@ -124,7 +113,7 @@ class OutfitTracker:
     def _predict(tracker: ByteTrackTracker, t: float) -> sv.Detections:
         """Kalman-predicted boxes of the tracks matched recently (frames between detector runs)."""
         tracker.update(sv.Detections.empty(), timestamp=t)
-        live = [tr for tr in tracker.tracks if tr.tracker_id >= 0 and tr.time_since_update <= tracker.maximum_frames_without_update]
+        live = [tr for tr in tracker.tracks if tr.tracker_id >= 0]  # the tracker already pruned the lost ones
         if not live:
             return sv.Detections.empty()
         return sv.Detections(xyxy=np.array([tr.get_state_bbox() for tr in live], dtype=np.float32),
@@ -145,7 +134,7 @@ class OutfitTracker:
         for slot, tracked in worn.items():
             if len(tracked) == 0:
                 continue
-            inside = _ioa(tracked.xyxy, people.xyxy) if len(people) else np.zeros((len(tracked), 0))
+            inside = box_ioa(tracked.xyxy, people.xyxy) if len(people) else np.zeros((len(tracked), 0))
             for row, track_id in enumerate(tracked.tracker_id):
                 owner = int(people.tracker_id[inside[row].argmax()]) if inside.shape[1] and inside[row].max() >= self.settings.owner_ioa else -1
                 garment = self.garments.get((slot, int(track_id))) or self._new_garment(slot, int(track_id), owner, t)
@@ -164,14 +153,14 @@ class OutfitTracker:
 
     def _new_garment(self, slot: str, track_id: int, owner: int, t: float) -> GarmentTrack:
         """A new track; if the same person lost a garment in this slot a moment ago, it is that one again."""
-        garment = GarmentTrack(slot, track_id, LabelStabilizer(self.settings.stabilizer), first_seen=t, last_seen=t)
+        garment = GarmentTrack(slot, track_id, LabelStabilizer(self.settings.stabilizer), last_seen=t)
         recent = [g for g in self.garments.values() if g.slot == slot and g.owner == owner >= 0
                   and 0 < t - g.last_seen <= self.settings.relink_s]
         if recent:
             previous = max(recent, key=lambda g: g.last_seen)
             del self.garments[(slot, previous.track_id)]
             garment.stabilizer, garment.owners, garment.parts = previous.stabilizer, previous.owners, previous.parts
-            garment.first_seen, garment.shown, garment.label_since = previous.first_seen, previous.shown, previous.label_since
+            garment.shown, garment.label_since = previous.shown, previous.label_since
         self.garments[(slot, track_id)] = garment
         return garment
 
@@ -183,7 +172,7 @@ class OutfitTracker:
         if not keys:
             return
         boxes = np.concatenate([tracked.xyxy for tracked in worn.values() if len(tracked)])
-        inside = _ioa(parts.xyxy, boxes)
+        inside = box_ioa(parts.xyxy, boxes)
         for row, label in enumerate(parts.data["class_name"]):
             if inside[row].max() >= self.settings.part_ioa:
                 self.garments[keys[int(inside[row].argmax())]].parts[str(label)] += 1
@@ -203,9 +192,11 @@ class OutfitTracker:
             for slot, g in sorted(best.items(), key=lambda item: SLOTS.index(item[0]))
         }
 
-    def _update_outfits(self, t: float, events: list[dict]) -> None:
+    def _update_outfits(self, t: float, events: list[dict]) -> dict[int, dict[str, dict]]:
+        """Every person's outfit at `t` (returned for drawing), and the events its changes raise."""
+        outfits = {person_id: self.outfit(person_id, t) for person_id in self.people}
         for person in self.people.values():
-            outfit = self.outfit(person.person_id, t)
+            outfit = outfits[person.person_id]
             stable = {slot: entry["label"] for slot, entry in outfit.items() if not entry["provisional"]}
             if person.announced is None:
                 if outfit and len(stable) == len(outfit):
@@ -221,6 +212,7 @@ class OutfitTracker:
                 if new != old:
                     person.announced[slot] = new
                     events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": slot, "from": old, "to": new})
+        return outfits
 
     def _leave_event(self, person: PersonTrack, t: float) -> dict:
         return {"event": "leave", "person": person.person_id, "pts": t, "dwell_s": round(person.last_seen - person.first_seen, 2),
@@ -241,7 +233,7 @@ class OutfitTracker:
         return events
 
     # --- output ---------------------------------------------------------------------------------
-    def _as_detections(self, people: sv.Detections, worn: dict[str, sv.Detections]) -> sv.Detections:
+    def _as_detections(self, people: sv.Detections, worn: dict[str, sv.Detections], outfits: dict[int, dict]) -> sv.Detections:
         """People and garments as one `sv.Detections` (data: kind, label, raw class, slot, person, outfit)."""
         boxes, scores, ids, data = [], [], [], {k: [] for k in ("kind", "label", "class_name", "slot", "provisional", "person_id", "outfit")}
 
@@ -251,7 +243,7 @@ class OutfitTracker:
                 data[key].append(values.get(key, ""))
 
         for row, person_id in enumerate(people.tracker_id if len(people) else []):
-            outfit = self.outfit(int(person_id), self.people[int(person_id)].last_seen) if int(person_id) in self.people else {}
+            outfit = outfits.get(int(person_id), {}) if int(person_id) in self.people else {}  # {} once they left
             text = ", ".join(f"{e['label']}{'?' if e['provisional'] else ''}" for e in outfit.values())
             add(people.xyxy[row], people.confidence[row], int(person_id), kind="person", label="person", class_name="person",
                 slot="", provisional=False, person_id=int(person_id), outfit=text)
