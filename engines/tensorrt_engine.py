@@ -8,6 +8,7 @@ networks, the only kind TensorRT 11 builds): FP16 means an ONNX file exported wi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -68,8 +69,6 @@ class EngineSpec:
 
     def cache_name(self) -> str:
         """File name of the cached engine: readable prefix, digest of every field."""
-        import hashlib
-
         digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
         gpu = "".join(c if c.isalnum() else "-" for c in self.gpu_name).strip("-").lower()
         h, w = self.input_hw

@@ -22,10 +22,9 @@ from tqdm import tqdm
 
 from stream.frame_queue import FrameQueue, QueuePolicy
 from stream.inference import Detector, InferenceStage
-from stream.sinks.base import Sink, SinkWorker
+from stream.sinks.base import EndEvents, Sink, SinkWorker
 from stream.sources.readers import FrameReader
 from stream.sources.runner import ReconnectPolicy, SourceRunner, SourceState
-from stream.sinks.base import EndEvents
 from stream.stats import RunStats, stats_line
 from stream.tracking import TrackingSettings
 from stream.tracking_stage import TrackingStage

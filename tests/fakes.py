@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -91,3 +92,32 @@ def wait_for(condition, timeout: float) -> bool:
     while time.monotonic() < deadline and not condition():
         time.sleep(0.05)
     return condition()
+
+
+class LiveRun:
+    """One live source through a pipeline on a background thread (drop_oldest, quick reconnects that
+    never give up), its frames collected; `finish()` stops it and returns the run summary."""
+
+    def __init__(self, reader, source_id: str) -> None:
+        from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
+        from stream.sources import ReconnectPolicy
+
+        self.sink = CollectingSink()
+        spec = SourceSpec(source_id, reader, "drop_oldest", ReconnectPolicy(initial_s=0.2, max_s=1.0, max_attempts=None))
+        self.pipeline = Pipeline([spec], CountingDetector(), [(self.sink, False)], PipelineSettings(queue_size=4, show_progress=False))
+        self._result: dict = {}
+        self._thread = threading.Thread(target=lambda: self._result.update(summary=self.pipeline.run()))
+        self._thread.start()
+
+    @property
+    def frames(self) -> list:
+        return self.sink.frames
+
+    @property
+    def state(self) -> str:
+        return self.pipeline.runners[0].state.value
+
+    def finish(self) -> dict | None:
+        self.pipeline.stop()
+        self._thread.join(30)
+        return self._result.get("summary")

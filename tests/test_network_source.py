@@ -1,38 +1,28 @@
 """A live network source against a real MJPEG-over-HTTP server on loopback: drop-out and return."""
 
-import threading
-
 from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
 from stream.sources import ReconnectPolicy
 from stream.sources.readers import open_reader_for
-from tests.fakes import CollectingSink, CountingDetector, wait_for
+from tests.fakes import CountingDetector, LiveRun, wait_for
 from tests.mjpeg_server import MjpegCamera
 
 
 def test_pipeline_survives_a_camera_drop_out_and_reconnects():
     camera = MjpegCamera().start()
-    reader = open_reader_for(camera.url, open_timeout_s=2, read_timeout_s=1)
-    sink = CollectingSink()
-    spec = SourceSpec("cam", reader, "drop_oldest", ReconnectPolicy(initial_s=0.2, max_s=1.0, max_attempts=None))
-    pipeline = Pipeline([spec], CountingDetector(), [(sink, False)], PipelineSettings(queue_size=4, show_progress=False))
-    result = {}
-    thread = threading.Thread(target=lambda: result.update(summary=pipeline.run()))
-    thread.start()
+    run = LiveRun(open_reader_for(camera.url, open_timeout_s=2, read_timeout_s=1), "cam")
     try:
-        assert wait_for(lambda: len(sink.frames) >= 10, 20), "no frames from the camera"
+        assert wait_for(lambda: len(run.frames) >= 10, 20), "no frames from the camera"
         camera.stop()
-        assert wait_for(lambda: pipeline.runners[0].state.value in ("reconnecting", "connecting"), 10)
-        before = len(sink.frames)
+        assert wait_for(lambda: run.state in ("reconnecting", "connecting"), 10)
+        before = len(run.frames)
         camera.start()  # same port
-        assert wait_for(lambda: len(sink.frames) >= before + 10, 30), "no frames after the camera came back"
+        assert wait_for(lambda: len(run.frames) >= before + 10, 30), "no frames after the camera came back"
     finally:
-        pipeline.stop()
-        thread.join(30)
+        summary = run.finish()
         camera.stop()
-    summary = result["summary"]
     assert summary["sources"]["cam"]["reconnects"] >= 1
     assert summary["stats"]["reconnects"]["cam"] >= 1
-    times = [f.pts for f in sink.frames]
+    times = [f.pts for f in run.frames]
     assert all(b > a for a, b in zip(times, times[1:]))
     assert summary["sources"]["cam"]["state"] == "ended"
 

@@ -18,7 +18,6 @@ import argparse
 import importlib.util
 import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from stream.records import format_table
+from tools.bench_pipeline import frames_pipeline_ratio, peak_rss_mb
 
 VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "people_walking.mp4"
 ENGINES = ("torch", "onnx", "onnx-opt", "onnx-int8", "torch-cuda", "torch-cuda-fp16", "onnx-cuda", "tensorrt-fp16")
@@ -111,18 +111,12 @@ def run_engine(engine: str, files: dict[str, str], canvas, batches, runs, pipeli
         detections = [d for i in range(0, 8, 4) for d in detector.detect(frames[i:i + 4])]
         result = {"engine": engine, "rows": rows, "detections": detections, "peak_rss_mb": peak_rss_mb()}
         if pipeline_frames:
-            from tools.bench_pipeline import frames_pipeline_ratio
-
             result["pipeline"] = frames_pipeline_ratio(detector, frames[:pipeline_frames], max(batches))
         if torch.cuda.is_available():
             result["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
         out_queue.put(result)
     except Exception as exc:  # noqa: BLE001 - reported as a row, the other engines go on
         out_queue.put({"engine": engine, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def export_variants(checkpoint: str, canvas: tuple[int, int], folder: Path) -> dict[str, str]:

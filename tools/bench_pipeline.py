@@ -139,10 +139,7 @@ class FramesReader:
 
 def frames_pipeline_ratio(detector, frames: list[np.ndarray], batch: int) -> dict:
     """Frames/s of the whole pipeline (queue, batching, JSON-lines sink) vs bare `detect` calls."""
-    start = time.perf_counter()
-    for i in range(0, len(frames), batch):
-        detector.detect(frames[i:i + batch])
-    bare = len(frames) / (time.perf_counter() - start)
+    bare = detect_fps(detector, frames, batch)
     with tempfile.TemporaryDirectory() as tmp:
         spec = SourceSpec("bench", FramesReader(frames), "block")
         settings = PipelineSettings(queue_size=32, batch_size=batch, max_wait_ms=5, show_progress=False, stats_interval_s=3600)
@@ -168,6 +165,11 @@ def bare_fps(detector, video: Path, frames: int, batch: int) -> float:
     reader.open()
     images = [item[0] for item in iter(reader.read, None)]
     reader.close()
+    return detect_fps(detector, images, batch)
+
+
+def detect_fps(detector, images: list[np.ndarray], batch: int) -> float:
+    """Frames/s of bare `detect` calls on `images`, `batch` at a time."""
     start = time.perf_counter()
     for i in range(0, len(images), batch):
         detector.detect(images[i:i + batch])
