@@ -28,12 +28,16 @@ class TrackingStage:
             tracked, events = self._tracker(frame.source_id).update(
                 result.detections, frame.pts, persons=result.persons, detected=not result.reused)
             result.tracked = tracked
-            result.events = [{"source": frame.source_id, "frame": frame.index, **event} for event in events]
+            result.events = [_stamped(event, source=frame.source_id, frame=frame.index) for event in events]
 
     def finish(self) -> list[dict]:
         """`leave` events for everyone still in view when the run ends."""
         events = []
         for source_id, tracker in self.trackers.items():
-            for event in tracker.finish():
-                events.append({"source": source_id, **event})
+            events += [_stamped(event, source=source_id) for event in tracker.finish()]
         return events
+
+
+def _stamped(event: dict, **where) -> dict:
+    """The event with where it came from first, and its time rounded as in the per-frame records."""
+    return {**where, **event, "pts": round(event["pts"], 4)}
