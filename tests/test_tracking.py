@@ -151,6 +151,21 @@ def test_frames_between_detector_runs_get_predicted_boxes():
     assert abs(person.xyxy[0, 0] - (100 + 50)) < 6  # the Kalman filter carried it on
 
 
+def test_tracks_are_confirmed_when_the_detector_runs_every_fifth_frame():
+    """detect_every 5: the frames in between must not keep new tracks from being confirmed."""
+    tracker = OutfitTracker(TrackingSettings())
+    person, shirt = [100, 100, 300, 600], [120, 150, 280, 350]
+    events, shown = [], []
+    for f in range(40):
+        detected = f % 5 == 0
+        out, new = tracker.update(garments(("shirt, blouse", 0.9, shirt)) if detected else sv.Detections.empty(), f / 25,
+                                  persons=people(person) if detected else None, detected=detected)
+        events += new
+        shown.append(len(out))
+    assert [e["event"] for e in events][:2] == ["appear", "outfit_stable"]
+    assert all(n == 2 for n in shown[5:])  # person and shirt on every frame once confirmed, skipped ones included
+
+
 def test_people_are_built_from_stacked_garments():
     found = persons_from_garments(garments(("shirt, blouse", 0.9, [100, 100, 200, 250]), ("pants", 0.8, [110, 250, 190, 450]),
                                            ("shoe", 0.7, [115, 450, 150, 480]), ("shirt, blouse", 0.6, [600, 100, 700, 250]),

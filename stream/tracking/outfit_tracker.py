@@ -63,6 +63,15 @@ class PersonTrack:
     announced: dict[str, str | None] | None = None  # slot -> stable label, once the outfit was stable
 
 
+def _peek(estimator, frame_step: float, frame_rate: float) -> np.ndarray:
+    """The box a Kalman filter predicts `frame_step` frames ahead, leaving the filter unchanged."""
+    saved = estimator.get_state()
+    estimator.predict(frame_step, frame_rate)
+    box = estimator.state_to_bbox().copy()
+    estimator.set_state(saved)
+    return box
+
+
 def bytetrack_for(settings: TrackingSettings) -> ByteTrackTracker:
     """A ByteTrack with the tracking settings (people and every garment slot use the same)."""
     return ByteTrackTracker(lost_track_buffer=settings.lost_track_buffer, frame_rate=settings.frame_rate,
@@ -79,6 +88,7 @@ class OutfitTracker:
         self.slot_trackers = {slot: bytetrack_for(settings) for slot in SLOTS}
         self.people: dict[int, PersonTrack] = {}
         self.garments: dict[tuple[str, int], GarmentTrack] = {}
+        self._last_detected = 0.0  # time of the last detector run
 
     def update(self, garments: sv.Detections, t: float, persons: sv.Detections | None = None,
                detected: bool = True) -> tuple[sv.Detections, list[dict]]:
@@ -86,6 +96,7 @@ class OutfitTracker:
         every track forward instead. Returns people + garments with ids and stable labels, and events."""
         events: list[dict] = []
         if detected:
+            self._last_detected = t
             people = self._track(self.person_tracker, persons if persons is not None else persons_from_garments(garments), t)
             slots = garment_slots(garments)
             worn = {slot: self._track(self.slot_trackers[slot], garments[slots == slot], t) for slot in SLOTS}
@@ -109,14 +120,15 @@ class OutfitTracker:
         tracked = tracker.update(detections, timestamp=t)
         return tracked[tracked.tracker_id >= 0] if len(tracked) else tracked
 
-    @staticmethod
-    def _predict(tracker: ByteTrackTracker, t: float) -> sv.Detections:
-        """Kalman-predicted boxes of the tracks matched recently (frames between detector runs)."""
-        tracker.update(sv.Detections.empty(), timestamp=t)
-        live = [tr for tr in tracker.tracks if tr.tracker_id >= 0]  # the tracker already pruned the lost ones
+    def _predict(self, tracker: ByteTrackTracker, t: float) -> sv.Detections:
+        """Boxes of the tracks matched at the last detector run, carried to `t` by their Kalman
+        filters. The tracker itself is left as it was: feeding it empty frames would reset its
+        consecutive-match counts, and with `detect_every` > 1 no new track would ever be confirmed."""
+        step = max(0.0, (t - self._last_detected) * self.settings.frame_rate)
+        live = [tr for tr in tracker.tracks if tr.tracker_id >= 0 and tr.time_since_update == 0]
         if not live:
             return sv.Detections.empty()
-        return sv.Detections(xyxy=np.array([tr.get_state_bbox() for tr in live], dtype=np.float32),
+        return sv.Detections(xyxy=np.array([_peek(tr.state_estimator, step, self.settings.frame_rate) for tr in live], dtype=np.float32),
                              confidence=np.ones(len(live), dtype=np.float32),
                              tracker_id=np.array([tr.tracker_id for tr in live], dtype=int))
 
