@@ -25,7 +25,7 @@ class GarmentAnnotator:
 
 
 class OutfitAnnotator:
-    """People with their id and outfit, garments with their stable label ('?' while provisional),
+    """People with their id and outfit, garments with their colour and stable label ('?' while provisional),
     coloured by track; never infers, only draws."""
 
     def __init__(self, frame_hw: tuple[int, int] | None = None) -> None:
@@ -39,8 +39,9 @@ class OutfitAnnotator:
         canvas = frame.copy()
         if len(tracked) == 0:
             return canvas
-        captions = [f"#{tid} {outfit}" if kind == "person" else f"{label}{'?' if provisional else ''}"
-                    for tid, kind, label, provisional, outfit in zip(tracked.tracker_id, tracked.data["kind"], tracked.data["label"],
-                                                                     tracked.data["provisional"], tracked.data["outfit"])]
+        data = tracked.data
+        captions = [f"#{tid} {outfit}" if kind == "person" else f"{color + ' ' if color else ''}{label}{'?' if provisional else ''}"
+                    for tid, kind, label, provisional, color, outfit in zip(tracked.tracker_id, data["kind"], data["label"],
+                                                                            data["provisional"], data["color"], data["outfit"])]
         canvas = self.boxes.annotate(canvas, tracked)
         return self.labels.annotate(canvas, tracked, labels=captions)

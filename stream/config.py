@@ -72,6 +72,7 @@ class TrackingConfig(Strict):
     enabled: bool = True
     person_model: str | None = Field(None, description="checkpoint with a 'person' label (e.g. hustvl/yolos-tiny); none: people from garments")
     person_threshold: float = Field(0.5, ge=0, lt=1)
+    colors: bool = Field(True, description="name each garment's colour from its pixels and vote it over frames")
     stabilizer: StabilizerConfig = Field(default_factory=StabilizerConfig)
     lost_track_buffer: int = Field(30, ge=1, description="frames a lost track is kept for re-finding")
     activation_threshold: float = Field(0.3, ge=0, lt=1)

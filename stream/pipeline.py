@@ -53,6 +53,7 @@ class PipelineSettings:
     show_progress: bool = True
     summary_path: Path | None = None
     tracking: TrackingSettings | None = None  # None: detections only, no tracking
+    name_colors: bool = False  # add each detection's colour name (data["color"])
 
 
 class Pipeline:
@@ -62,7 +63,7 @@ class Pipeline:
                  settings: PipelineSettings | None = None, person_detector: Detector | None = None) -> None:
         self.settings = settings or PipelineSettings()
         self.queue = FrameQueue(self.settings.queue_size)
-        self.stage = InferenceStage(detector, self.settings.detect_every, person_detector)
+        self.stage = InferenceStage(detector, self.settings.detect_every, person_detector, self.settings.name_colors)
         self.tracking = TrackingStage(self.settings.tracking, {s.source_id: s.reader for s in sources}) if self.settings.tracking else None
         self.runners = [
             SourceRunner(s.source_id, s.reader, self.queue, s.policy, s.reconnect, s.realtime) for s in sources

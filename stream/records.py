@@ -9,7 +9,7 @@ import supervision as sv
 
 
 def detection_items(detections: sv.Detections, decimals: int = 1) -> list[dict[str, Any]]:
-    """One JSON-ready dict per detection: label, group, supercategory, score, box (x1, y1, x2, y2 px)."""
+    """One JSON-ready dict per detection: label, group, supercategory, score, box (x1, y1, x2, y2 px), colour if named."""
     items = []
     for i in range(len(detections)):
         item: dict[str, Any] = {
@@ -19,6 +19,8 @@ def detection_items(detections: sv.Detections, decimals: int = 1) -> list[dict[s
             "score": round(float(detections.confidence[i]), 4),
             "box": [round(float(v), decimals) for v in detections.xyxy[i]],
         }
+        if "color" in detections.data:
+            item["color"] = str(detections.data["color"][i])
         if detections.tracker_id is not None:
             item["track_id"] = int(detections.tracker_id[i])
         items.append(item)
@@ -26,14 +28,15 @@ def detection_items(detections: sv.Detections, decimals: int = 1) -> list[dict[s
 
 
 def tracked_items(tracked: sv.Detections, decimals: int = 1) -> list[dict[str, Any]]:
-    """People and garments from the tracker: id, kind, stable label (provisional or not), raw label, owner."""
+    """People and garments from the tracker: id, kind, stable label (provisional or not), raw label, owner, colour."""
     items = []
     for i in range(len(tracked)):
         item: dict[str, Any] = {"kind": str(tracked.data["kind"][i]), "track_id": int(tracked.tracker_id[i]),
                                 "label": tracked.data["label"][i], "box": [round(float(v), decimals) for v in tracked.xyxy[i]]}
         if item["kind"] == "garment":
             item.update(slot=str(tracked.data["slot"][i]), raw=str(tracked.data["class_name"][i]),
-                        provisional=bool(tracked.data["provisional"][i]), person=int(tracked.data["person_id"][i]))
+                        provisional=bool(tracked.data["provisional"][i]), person=int(tracked.data["person_id"][i]),
+                        color=str(tracked.data["color"][i]) or None)
         items.append(item)
     return items
 

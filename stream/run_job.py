@@ -35,8 +35,16 @@ def detector_settings_from(config: DetectorConfig) -> DetectorSettings:
     )
 
 
+def person_detector_settings_from(config: RunConfig) -> DetectorSettings | None:
+    """The person model, on the garment detector's engine settings; None when people come from garments."""
+    if not (config.tracking.enabled and config.tracking.person_model):
+        return None
+    return replace(detector_settings_from(config.detector), model=config.tracking.person_model,
+                   postprocess=PostprocessSettings(config.tracking.person_threshold))
+
+
 def tracking_settings_from(config: TrackingConfig) -> TrackingSettings:
-    values = config.model_dump(exclude={"enabled", "person_model", "person_threshold", "stabilizer"})
+    values = config.model_dump(exclude={"enabled", "person_model", "person_threshold", "colors", "stabilizer"})
     return TrackingSettings(stabilizer=StabilizerSettings(**config.stabilizer.model_dump()), **values)
 
 
@@ -95,11 +103,8 @@ def run(config: RunConfig) -> int:
     specs = build_sources(config)  # opening the files also tells their frame rates
     live = any(s.reader.live or s.realtime for s in specs)
     detector = YolosDetector.from_settings(detector_settings_from(config.detector))
-    person_detector = None
-    if config.tracking.enabled and config.tracking.person_model:
-        person_settings = replace(detector_settings_from(config.detector), model=config.tracking.person_model,
-                                  postprocess=PostprocessSettings(config.tracking.person_threshold))
-        person_detector = YolosDetector.from_settings(person_settings)
+    person_settings = person_detector_settings_from(config)
+    person_detector = YolosDetector.from_settings(person_settings) if person_settings else None
     sinks = build_sinks(config, out_dir, specs, live)
     settings = PipelineSettings(
         queue_size=config.queue.maxsize,
@@ -110,6 +115,7 @@ def run(config: RunConfig) -> int:
         show_progress=config.progress,
         summary_path=out_dir / "run_summary.json",
         tracking=tracking_settings_from(config.tracking) if config.tracking.enabled else None,
+        name_colors=config.tracking.enabled and config.tracking.colors,
     )
     summary = Pipeline(specs, detector, sinks, settings, person_detector=person_detector).run()
     return report(summary, out_dir)

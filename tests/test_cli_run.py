@@ -104,3 +104,56 @@ def test_bad_run_input_gives_one_line_error(args, message, tmp_path, capsys, tin
     lines = [line for line in err.strip().splitlines() if line.startswith("error")]
     assert len(lines) == 1 and message in lines[0], err
     assert "Traceback" not in err
+
+
+def _iou(a, b):
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_checkpoint, tmp_path, capsys):
+    """A COCO-style checkpoint (with a `person` label) runs beside the garment model: every
+    tracked person is one of its boxes, and outfits carry the colour of the (all green) frames."""
+    from engines.detector import YolosDetector
+    from stream.config import parse_config
+    from stream.run_job import person_detector_settings_from
+    from tools.make_checkpoint import make_checkpoint
+
+    people_model = make_checkpoint(tmp_path / "people", seed=1, id2label={0: "person", 1: "car", 2: "dog"})
+    rng = np.random.default_rng(0)
+    video, size = tmp_path / "green.mp4", (320, 192)
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, size)
+    for _ in range(30):
+        noise = rng.integers(-12, 12, (size[1], size[0], 3))
+        writer.write(np.clip(np.array([40, 160, 40]) + noise, 0, 255).astype(np.uint8))
+    writer.release()
+    config = tmp_path / "run.yaml"
+    config.write_text("tracking:\n  person_threshold: 0.2\n  owner_ioa: 0.01\n")
+    out = tmp_path / "out"
+    rc, err = _run(["run", "--config", str(config), "--source", str(video), "--model", str(tiny_checkpoint),
+                    "--person-model", str(people_model), "--out", str(out), "--threshold", "0.1", "--no-progress"], capsys)
+    assert rc == 0, err
+
+    settings = person_detector_settings_from(parse_config({"tracking": {"person_model": str(people_model), "person_threshold": 0.2}}))
+    people_detector = YolosDetector.from_settings(settings)
+    capture = cv2.VideoCapture(str(video))
+    records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    tracked_people = 0
+    for record in records:
+        image = capture.read()[1]
+        found = people_detector.detect([image])[0]
+        person_boxes = found.xyxy[found.data["class_name"] == "person"]
+        for item in record["tracks"]:
+            if item["kind"] == "person":
+                tracked_people += 1
+                assert max(_iou(item["box"], box) for box in person_boxes) > 0.9, (record["frame"], item)
+        assert all(item["color"] == "green" for item in record["items"])
+    assert tracked_people >= 20  # confirmed after a few frames, then on every frame
+
+    events = [json.loads(line) for line in (out / "outfit_events.jsonl").read_text().splitlines()]
+    appeared = {e["person"] for e in events if e["event"] == "appear"}
+    assert appeared and appeared == {e["person"] for e in events if e["event"] == "leave"}
+    outfits = [e["outfit"] for e in events if e["event"] == "leave" and e["outfit"]]
+    assert outfits and all(entry["color"] == "green" for outfit in outfits for entry in outfit.values())

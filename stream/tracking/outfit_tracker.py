@@ -1,6 +1,7 @@
 """People and their outfits across frames: ByteTrack (from `trackers`) for people and for garments
 (one class-agnostic tracker per slot), a label stabilizer per garment track, garments voted onto
-the person that contains them, parts as attributes of the garment that contains them, and events."""
+the person that contains them, parts as attributes of the garment that contains them, a colour
+voted over frames (when detections carry `data["color"]`), and events."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class GarmentTrack:
     last_seen: float
     owners: Counter = field(default_factory=Counter)
     parts: Counter = field(default_factory=Counter)
+    colors: Counter = field(default_factory=Counter)
     shown: str | None = None
     label_since: float = 0.0
     missed: int = 0  # detector runs in a row that saw its person but not it
@@ -53,6 +55,11 @@ class GarmentTrack:
 
     def attributes(self, min_count: int) -> list[str]:
         return sorted(label for label, count in self.parts.items() if count >= min_count)
+
+    def color(self, min_count: int) -> str | None:
+        """The colour name seen most often, once it was seen `min_count` times."""
+        name, count = self.colors.most_common(1)[0] if self.colors else (None, 0)
+        return name if count >= min_count else None
 
 
 @dataclass
@@ -153,6 +160,8 @@ class OutfitTracker:
                 if owner >= 0:
                     garment.owners[owner] += 1
                 garment.stabilizer.update(str(tracked.data["class_name"][row]), float(tracked.confidence[row]))
+                if tracked.data.get("color") is not None and tracked.data["color"][row]:
+                    garment.colors[str(tracked.data["color"][row])] += 1
                 garment.last_seen = t
                 if garment.stabilizer.label != garment.shown:
                     garment.shown, garment.label_since = garment.stabilizer.label, t
@@ -172,6 +181,7 @@ class OutfitTracker:
             previous = max(recent, key=lambda g: g.last_seen)
             del self.garments[(slot, previous.track_id)]
             garment.stabilizer, garment.owners, garment.parts = previous.stabilizer, previous.owners, previous.parts
+            garment.colors = previous.colors
             garment.shown, garment.label_since = previous.shown, previous.label_since
         self.garments[(slot, track_id)] = garment
         return garment
@@ -200,7 +210,7 @@ class OutfitTracker:
         return {
             slot: {"label": g.stabilizer.label, "confidence": round(g.stabilizer.confidence, 3), "provisional": not g.stabilizer.locked,
                    "since_s": round(t - g.label_since, 2), "raw": g.stabilizer.raw, "garment": g.track_id,
-                   "attributes": g.attributes(self.settings.attribute_min_count)}
+                   "color": g.color(self.settings.attribute_min_count), "attributes": g.attributes(self.settings.attribute_min_count)}
             for slot, g in sorted(best.items(), key=lambda item: SLOTS.index(item[0]))
         }
 
@@ -246,8 +256,9 @@ class OutfitTracker:
 
     # --- output ---------------------------------------------------------------------------------
     def _as_detections(self, people: sv.Detections, worn: dict[str, sv.Detections], outfits: dict[int, dict]) -> sv.Detections:
-        """People and garments as one `sv.Detections` (data: kind, label, raw class, slot, person, outfit)."""
-        boxes, scores, ids, data = [], [], [], {k: [] for k in ("kind", "label", "class_name", "slot", "provisional", "person_id", "outfit")}
+        """People and garments as one `sv.Detections` (data: kind, label, raw class, slot, person, colour, outfit)."""
+        keys = ("kind", "label", "class_name", "slot", "provisional", "person_id", "color", "outfit")
+        boxes, scores, ids, data = [], [], [], {k: [] for k in keys}
 
         def add(box, score, track_id, **values):
             boxes.append(box), scores.append(score), ids.append(track_id)
@@ -256,7 +267,7 @@ class OutfitTracker:
 
         for row, person_id in enumerate(people.tracker_id if len(people) else []):
             outfit = outfits.get(int(person_id), {}) if int(person_id) in self.people else {}  # {} once they left
-            text = ", ".join(f"{e['label']}{'?' if e['provisional'] else ''}" for e in outfit.values())
+            text = ", ".join(f"{e['color'] + ' ' if e['color'] else ''}{e['label']}{'?' if e['provisional'] else ''}" for e in outfit.values())
             add(people.xyxy[row], people.confidence[row], int(person_id), kind="person", label="person", class_name="person",
                 slot="", provisional=False, person_id=int(person_id), outfit=text)
         for slot, tracked in worn.items():
@@ -266,7 +277,8 @@ class OutfitTracker:
                     continue
                 raw = str(tracked.data["class_name"][row]) if "class_name" in tracked.data else garment.stabilizer.raw
                 add(tracked.xyxy[row], tracked.confidence[row], int(track_id), kind="garment", label=garment.stabilizer.label,
-                    class_name=raw, slot=slot, provisional=not garment.stabilizer.locked, person_id=garment.owner)
+                    class_name=raw, slot=slot, provisional=not garment.stabilizer.locked, person_id=garment.owner,
+                    color=garment.color(self.settings.attribute_min_count) or "")
         if not boxes:
             return sv.Detections.empty()
         return sv.Detections(xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(scores, dtype=np.float32),
