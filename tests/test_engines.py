@@ -192,3 +192,32 @@ def test_tensorrt_fp16_matches_pytorch(exports, frames, torch_detections, tmp_pa
 def test_torch_fp16_on_cuda_matches_fp32(tiny_checkpoint, frames, torch_detections):
     settings = DetectorSettings(model=str(tiny_checkpoint), device="cuda", fp16=True, size=SizeSettings(canvas=CANVAS), postprocess=POST)
     _assert_same_within_fp16(YolosDetector.from_settings(settings).detect(frames), torch_detections)
+
+
+@pytest.mark.parametrize("mid_embeddings", [False, True])
+def test_frozen_position_embeddings_give_the_same_outputs_and_no_resize_is_left(mid_embeddings, tmp_path):
+    """The export computes YOLOS's position-embedding interpolation once for its input size;
+    outputs must not change, and the ONNX graph must not resample on every call."""
+    from transformers import YolosConfig, YolosForObjectDetection
+
+    from tools.export_onnx import freeze_position_embeddings
+    from tools.make_checkpoint import PRESETS, spread_random_weights
+
+    config = YolosConfig(**PRESETS["tiny"], image_size=[320, 480], use_mid_position_embeddings=mid_embeddings, num_labels=3)
+    torch.manual_seed(0)
+    model = YolosForObjectDetection(config).eval()
+    spread_random_weights(model)
+    if mid_embeddings:
+        with torch.no_grad():
+            model.vit.encoder.interpolation.mid_position_embeddings.normal_()
+    model.save_pretrained(tmp_path / "ckpt")
+    pixels = torch.randn(2, 3, *CANVAS)
+    with torch.inference_mode():
+        before = model(pixel_values=pixels)
+        freeze_position_embeddings(model, CANVAS)
+        after = model(pixel_values=pixels)
+    assert torch.equal(before.logits, after.logits) and torch.equal(before.pred_boxes, after.pred_boxes)
+    path = export_onnx(str(tmp_path / "ckpt"), tmp_path / "model.onnx", CANVAS)
+    assert "Resize" not in {node.op_type for node in onnx.load(str(path)).graph.node}
+    logits, boxes = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"pixel_values": pixels.numpy()})
+    assert np.abs(logits - before.logits.numpy()).max() < 1e-3 and np.abs(boxes - before.pred_boxes.numpy()).max() < 1e-3
