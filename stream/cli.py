@@ -118,9 +118,16 @@ def detector_settings(args: argparse.Namespace):
 
 
 def _quiet_libraries() -> None:
-    """Keep library chatter (download retries, weight-loading bars) out of the user's terminal."""
+    """Keep library chatter (download retries, weight-loading bars, FFmpeg's note on each H.264
+    encoder it tries before the video sink falls back to mp4v) out of the user's terminal."""
+    import os
+
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when OpenCV first uses FFmpeg
+    import cv2
     import huggingface_hub
     import transformers
+
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our one-line errors say what OpenCV warns about
 
     huggingface_hub.utils.logging.set_verbosity_error()
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)

@@ -157,3 +157,19 @@ def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_che
     assert appeared and appeared == {e["person"] for e in events if e["event"] == "leave"}
     outfits = [e["outfit"] for e in events if e["event"] == "leave" and e["outfit"]]
     assert outfits and all(entry["color"] == "green" for outfit in outfits for entry in outfit.values())
+
+
+def test_terminal_shows_only_our_lines_not_opencv_or_ffmpeg_chatter(tiny_checkpoint, tmp_path):
+    """In a fresh process (FFmpeg reads its log level once): a non-video gives exactly one error
+    line, and a normal run prints no FFmpeg note about the H.264 encoders it tries."""
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.mp4").write_text("not a video")
+    video = _write_video(tmp_path / "ok.mp4", frames=3)
+    for source, expected_rc in ((tmp_path / "notes.mp4", 2), (video, 0)):
+        done = subprocess.run([sys.executable, "-m", "stream.cli", "run", "--source", str(source), "--model", str(tiny_checkpoint),
+                               "--out", str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=300)
+        lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("INFO ")]
+        assert done.returncode == expected_rc, done.stderr
+        assert len(lines) == 1 and lines[0].startswith("error: not a readable video" if expected_rc else "processed 3 frames"), done.stderr
