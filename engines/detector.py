@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import supervision as sv
 
-from engines.backends.base import Backend
+from engines.backends.base import Backend, cuda_index
 from engines.checkpoint import DEFAULT_MODEL, load_yolos_model, resolve_labels
 from engines.errors import EngineError
 from engines.onnx_model import OnnxModelInfo, read_model_info
@@ -88,7 +88,7 @@ class YolosDetector:
 
             if settings.device == "cpu":
                 raise EngineError("the tensorrt backend runs on a GPU; use --backend onnx or torch for --device cpu")
-            index = int(settings.device.split(":")[1]) if settings.device.startswith("cuda:") else 0
+            index = cuda_index(settings.device)
             precision = "fp16" if settings.fp16 or info.precision == "fp16" else "fp32"
             engine = build_engine(settings.model, precision=precision, max_batch=settings.max_batch, device_index=index)
             backend = TensorRTBackend(engine, device_index=index)

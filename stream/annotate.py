@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import supervision as sv
 
+from stream.frames import FrameResult
+
 
 class GarmentAnnotator:
     """Boxes coloured by class and a 'label score' caption; never infers, only draws."""
@@ -45,3 +47,18 @@ class OutfitAnnotator:
                                                                             data["provisional"], data["color"], data["outfit"])]
         canvas = self.boxes.annotate(canvas, tracked)
         return self.labels.annotate(canvas, tracked, labels=captions)
+
+
+class ResultAnnotator:
+    """Draws a pipeline result as the sinks show it: people and outfits when it was tracked, else
+    the raw detections. Annotators are scaled to the frame and built once per frame size."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[bool, tuple[int, int]], GarmentAnnotator | OutfitAnnotator] = {}
+
+    def annotate(self, result: FrameResult) -> np.ndarray:
+        tracked, frame_hw = result.tracked is not None, result.frame.image.shape[:2]
+        annotator = self._built.get((tracked, frame_hw))
+        if annotator is None:
+            annotator = self._built[(tracked, frame_hw)] = (OutfitAnnotator if tracked else GarmentAnnotator)(frame_hw)
+        return annotator.annotate(result.frame.image, result.tracked if tracked else result.detections)

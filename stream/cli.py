@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from engines.checkpoint import DEFAULT_MODEL
+from engines.detector import BACKENDS
 from engines.errors import EngineError
 
 log = logging.getLogger("fashion-stream")
@@ -45,7 +46,7 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("detector")
     group.add_argument("--model", default=None,
                        help=f"hub id or local checkpoint directory (default {DEFAULT_MODEL}); an exported .onnx for --backend onnx/tensorrt")
-    group.add_argument("--backend", choices=("torch", "onnx", "tensorrt"), default=None, help="inference engine (default torch)")
+    group.add_argument("--backend", choices=BACKENDS, default=None, help="inference engine (default torch)")
     group.add_argument("--threads", type=int, default=None, help="CPU threads for the onnx backend (default: all cores)")
     group.add_argument("--threshold", type=_threshold, default=None, help="minimum score, 0 <= t < 1 (default 0.5)")
     group.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default auto)")

@@ -42,6 +42,11 @@ class SourceSpec:
     reconnect: ReconnectPolicy | None = None
     realtime: bool = False
 
+    @property
+    def live(self) -> bool:
+        """Frames come at the source's pace (a camera, or a file played in real time)."""
+        return self.reader.live or self.realtime
+
 
 @dataclass
 class PipelineSettings:
@@ -73,7 +78,7 @@ class Pipeline:
         self.stats = RunStats()
         self.interrupted = False
         self._stop = threading.Event()
-        self._live = any(s.reader.live or s.realtime for s in sources)
+        self._live = any(s.live for s in sources)
 
     def stop(self) -> None:
         """Stop reading; what is queued is still processed and written."""

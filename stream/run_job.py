@@ -77,8 +77,9 @@ def build_sources(config: RunConfig) -> list[SourceSpec]:
     return specs
 
 
-def build_sinks(config: RunConfig, out_dir: Path, specs: list[SourceSpec], live: bool) -> list[tuple[Sink, bool]]:
+def build_sinks(config: RunConfig, out_dir: Path, specs: list[SourceSpec]) -> list[tuple[Sink, bool]]:
     """The configured sinks; each waits for a lagging consumer unless a source is live."""
+    live = any(s.live for s in specs)
     sinks: list[tuple[Sink, bool]] = []
     for sink in config.sinks:
         block = sink.block if sink.block is not None else not live
@@ -101,11 +102,10 @@ def run(config: RunConfig) -> int:
     """Run the pipeline; 0 when every source ended normally (or on a requested stop), 1 otherwise."""
     out_dir = prepare_output_dir(Path(config.output_dir))
     specs = build_sources(config)  # opening the files also tells their frame rates
-    live = any(s.reader.live or s.realtime for s in specs)
     detector = YolosDetector.from_settings(detector_settings_from(config.detector))
     person_settings = person_detector_settings_from(config)
     person_detector = YolosDetector.from_settings(person_settings) if person_settings else None
-    sinks = build_sinks(config, out_dir, specs, live)
+    sinks = build_sinks(config, out_dir, specs)
     settings = PipelineSettings(
         queue_size=config.queue.maxsize,
         batch_size=config.detector.batch_size,

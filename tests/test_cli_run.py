@@ -3,6 +3,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+import supervision as sv
 
 from stream.cli import main
 from tests.conftest import shared_file
@@ -15,11 +16,15 @@ def _count_frames(path):
     return n
 
 
-def _write_video(path, frames, size=(160, 96), fps=10):
+def _write_video(path, frames, size=(160, 96), fps=10, color=None):
+    """Random frames, or frames of one BGR `color` with a little noise."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     rng = np.random.default_rng(0)
     for _ in range(frames):
-        writer.write(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
+        if color is None:
+            writer.write(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
+        else:
+            writer.write(np.clip(np.array(color) + rng.integers(-12, 12, (size[1], size[0], 3)), 0, 255).astype(np.uint8))
     writer.release()
     return path
 
@@ -106,13 +111,6 @@ def test_bad_run_input_gives_one_line_error(args, message, tmp_path, capsys, tin
     assert "Traceback" not in err
 
 
-def _iou(a, b):
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
 def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_checkpoint, tmp_path, capsys):
     """A COCO-style checkpoint (with a `person` label) runs beside the garment model: every
     tracked person is one of its boxes, and outfits carry the colour of the (all green) frames."""
@@ -122,13 +120,7 @@ def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_che
     from tools.make_checkpoint import make_checkpoint
 
     people_model = make_checkpoint(tmp_path / "people", seed=1, id2label={0: "person", 1: "car", 2: "dog"})
-    rng = np.random.default_rng(0)
-    video, size = tmp_path / "green.mp4", (320, 192)
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, size)
-    for _ in range(30):
-        noise = rng.integers(-12, 12, (size[1], size[0], 3))
-        writer.write(np.clip(np.array([40, 160, 40]) + noise, 0, 255).astype(np.uint8))
-    writer.release()
+    video = _write_video(tmp_path / "green.mp4", frames=30, size=(320, 192), color=(40, 160, 40))
     config = tmp_path / "run.yaml"
     config.write_text("tracking:\n  person_threshold: 0.2\n  owner_ioa: 0.01\n")
     out = tmp_path / "out"
@@ -148,7 +140,7 @@ def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_che
         for item in record["tracks"]:
             if item["kind"] == "person":
                 tracked_people += 1
-                assert max(_iou(item["box"], box) for box in person_boxes) > 0.9, (record["frame"], item)
+                assert sv.box_iou_batch(np.array([item["box"]]), person_boxes).max() > 0.9, (record["frame"], item)
         assert all(item["color"] == "green" for item in record["items"])
     assert tracked_people >= 20  # confirmed after a few frames, then on every frame
 

@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from stream.records import format_table
-from tools.bench_pipeline import frames_pipeline_ratio, peak_rss_mb
+from tools.bench_pipeline import DEFAULT_VIDEO, frames_pipeline_ratio, peak_rss_mb
 
-VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "people_walking.mp4"
 ENGINES = ("torch", "onnx", "onnx-opt", "onnx-int8", "torch-cuda", "torch-cuda-fp16", "onnx-cuda", "tensorrt-fp16")
 THRESHOLD = 0.1
 
@@ -56,8 +55,8 @@ def load_frames(count: int) -> list[np.ndarray]:
     import cv2
 
     frames = []
-    if VIDEO.exists():
-        capture = cv2.VideoCapture(str(VIDEO))
+    if DEFAULT_VIDEO.exists():
+        capture = cv2.VideoCapture(str(DEFAULT_VIDEO))
         while len(frames) < count:
             ok, image = capture.read()
             if not ok:

@@ -91,23 +91,27 @@ class MemoryProbe:
         self.samples.append((self.seen, current_rss_mb(), peak_rss_mb()))
 
 
+def _proc_status_mb(field: str) -> float | None:
+    """A memory line of /proc/self/status (Linux) in MB, None where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def current_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    rss = _proc_status_mb("VmRSS")
+    return float("nan") if rss is None else rss
 
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory. Linux's VmHWM starts afresh at exec, unlike ru_maxrss,
     which a spawned child inherits from its parent (so every engine read as the parent's peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _proc_status_mb("VmHWM")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
 
 
 def memory_run(detector, video: Path, frames: int, fps: float, out: Path) -> list[list]:

@@ -23,7 +23,7 @@ import supervision as sv
 
 from stream.records import format_table
 from stream.tracking import OutfitTracker, TrackingSettings
-from stream.tracking.outfit_tracker import bytetrack_for
+from stream.tracking.outfit_tracker import bytetrack_for, confirmed_tracks
 from tools.eval_tracking import tracking_metrics
 
 
@@ -88,14 +88,13 @@ def track_sequence(gt: dict[int, np.ndarray], detections: dict[int, np.ndarray],
         persons = _as_detections(detections.get(frame))
         output, _ = tracker.update(sv.Detections.empty(), t, persons=persons)
         ours = output[output.data["kind"] == "person"] if len(output) else output
-        base = baseline.update(persons, timestamp=t)
-        base = base[base.tracker_id >= 0] if len(base) else base
+        base = confirmed_tracks(baseline, persons, t)
         truth = gt.get(frame, np.zeros((0, 6)))
         gt_ids.append(truth[:, 0].astype(int))
         for name, tracks in (("ours", ours), ("base", base)):
             ids, sims = found[name]
             ids.append(tracks.tracker_id.astype(int) if len(tracks) else np.zeros(0, int))
-            sims.append(sv.box_iou_batch(truth[:, 1:5], tracks.xyxy) if len(tracks) and len(truth) else np.zeros((len(truth), len(tracks))))
+            sims.append(sv.box_iou_batch(truth[:, 1:5], tracks.xyxy))
     return {name: (gt_ids, ids, sims) for name, (ids, sims) in found.items()}
 
 
@@ -106,7 +105,7 @@ def file_tracks(gt: dict[int, np.ndarray], tracks: dict[int, np.ndarray]) -> tup
         truth, found = gt.get(frame, np.zeros((0, 6))), tracks.get(frame, np.zeros((0, 6)))
         gt_ids.append(truth[:, 0].astype(int))
         ids.append(found[:, 0].astype(int))
-        sims.append(sv.box_iou_batch(truth[:, 1:5], found[:, 1:5]) if len(truth) and len(found) else np.zeros((len(truth), len(found))))
+        sims.append(sv.box_iou_batch(truth[:, 1:5], found[:, 1:5]))
     return gt_ids, ids, sims
 
 

@@ -20,7 +20,7 @@ from trackers.eval import compute_clear_metrics, compute_hota_metrics, compute_i
 
 from stream.records import format_table
 from stream.tracking import OutfitTracker, StabilizerSettings, TrackingSettings
-from stream.tracking.outfit_tracker import bytetrack_for
+from stream.tracking.outfit_tracker import bytetrack_for, confirmed_tracks
 from stream.tracking.persons import garment_slots, persons_from_garments
 from tools.synthetic_scenes import Noise, detections_for, make_walkers, person_detections_for
 
@@ -55,8 +55,7 @@ def run_scene(seed: int, frames: int, people: int, noise: Noise, person_model: b
         output, new_events = tracker.update(detections, t, persons=persons)
         events += [dict(e, frame=frame) for e in new_events]
         base_boxes = persons if person_model else persons_from_garments(detections)
-        base = baseline.update(base_boxes if len(base_boxes) else sv.Detections.empty(), timestamp=t)
-        base = base[base.tracker_id >= 0] if len(base) else base
+        base = confirmed_tracks(baseline, base_boxes, t)
         slots = garment_slots(detections)
         is_person = output.data["kind"] == "person" if len(output) else np.zeros(0, bool)
         people_out, garments_out = output[is_person], output[~is_person]
@@ -65,7 +64,7 @@ def run_scene(seed: int, frames: int, people: int, noise: Noise, person_model: b
         gt_ids.append(np.array([g["id"] for g in true_people], dtype=int))
         for ids, sims, found in ((ours_ids, ours_sim, people_out), (base_ids, base_sim, base)):
             ids.append(found.tracker_id.astype(int) if len(found) else np.zeros(0, int))
-            sims.append(sv.box_iou_batch(gt_boxes, found.xyxy) if len(found) and len(gt_boxes) else np.zeros((len(gt_boxes), len(found))))
+            sims.append(sv.box_iou_batch(gt_boxes, found.xyxy))
         for (pid, when, slot), _ in changes.items():  # who the tracker thinks the changing person is
             if when <= frame and person_at_change.get((pid, when, slot)) is None and len(people_out):
                 box = next((g["box"] for g in true_people if g["id"] == pid), None)

@@ -7,6 +7,11 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 
+def cuda_index(device: str) -> int:
+    """The GPU ordinal of a device string ('cuda:1' -> 1; 'cuda' and 'auto' -> 0)."""
+    return int(device.split(":")[1]) if device.startswith("cuda:") else 0
+
+
 class RawOutputs(NamedTuple):
     """YOLOS head outputs: logits (B, queries, classes + 1) and boxes (B, queries, 4) cxcywh in [0, 1]."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.backends.base import RawOutputs
+from engines.backends.base import RawOutputs, cuda_index
 from engines.errors import EngineError
 from engines.onnx_model import INPUT_NAME, OUTPUT_NAMES, check_onnx_path
 
@@ -42,8 +42,7 @@ class OnnxRuntimeBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         providers = choose_providers(device, ort.get_available_providers())
-        ordinal = int(device.split(":")[1]) if device.startswith("cuda:") else 0
-        provider_options = [{"device_id": ordinal} if p in GPU_PROVIDERS else {} for p in providers]
+        provider_options = [{"device_id": cuda_index(device)} if p in GPU_PROVIDERS else {} for p in providers]
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers, provider_options=provider_options)
         except Exception as exc:  # onnxruntime raises its own exception types

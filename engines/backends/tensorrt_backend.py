@@ -45,14 +45,13 @@ class TensorRTBackend:
             self.stream = cuda.Stream()
             _, _, max_shape = self.engine.get_tensor_profile_shape(INPUT_NAME, 0)
             self.max_batch, self.input_shape = int(max_shape[0]), tuple(int(d) for d in max_shape[1:])
-            self.host, self.device, self.dtypes = {}, {}, {}
+            self.host, self.device = {}, {}
             for name in (INPUT_NAME, *OUTPUT_NAMES):
                 dtype = np.dtype(trt.nptype(self.engine.get_tensor_dtype(name)))
                 shape = self._full_shape(name, self.max_batch)
                 self.host[name] = cuda.pagelocked_empty(int(np.prod(shape)), dtype)
                 self.device[name] = cuda.mem_alloc(self.host[name].nbytes)
                 self.context.set_tensor_address(name, int(self.device[name]))
-                self.dtypes[name] = dtype
         finally:
             self.context_handle.pop()
 
@@ -75,7 +74,7 @@ class TensorRTBackend:
         try:
             self.context.set_input_shape(INPUT_NAME, (batch, *self.input_shape))
             staged = self.host[INPUT_NAME][: pixel_values.size].reshape(pixel_values.shape)
-            np.copyto(staged, pixel_values, casting="same_kind" if pixel_values.dtype == staged.dtype else "unsafe")
+            staged[...] = pixel_values  # cast to the engine's input type (FP16 for an FP16 graph)
             self.cuda.memcpy_htod_async(self.device[INPUT_NAME], staged, self.stream)
             if not self.context.execute_async_v3(self.stream.handle):
                 raise EngineError("TensorRT execution failed")

@@ -26,7 +26,10 @@ class FramesFolderSink:
             return
         folder = self.folder / frame.source_id
         folder.mkdir(parents=True, exist_ok=True)
-        annotator = self._annotators.setdefault(frame.image.shape[:2], GarmentAnnotator(frame.image.shape[:2]))
+        frame_hw = frame.image.shape[:2]
+        if frame_hw not in self._annotators:  # built once per size, not on every frame
+            self._annotators[frame_hw] = GarmentAnnotator(frame_hw)
+        annotator = self._annotators[frame_hw]
         path = folder / f"{frame.index:06d}.jpg"
         if not cv2.imwrite(str(path), annotator.annotate(frame.image, result.detections)):
             raise OSError(f"cannot write {path}")

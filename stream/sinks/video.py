@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cv2
 
-from stream.annotate import GarmentAnnotator, OutfitAnnotator
+from stream.annotate import ResultAnnotator
 from stream.frames import FrameResult
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class AnnotatedVideoSink:
         self.writers: dict[str, tuple[cv2.VideoWriter, tuple[int, int]]] = {}
         self.frames_written: dict[str, int] = {}
         self.paths: dict[str, Path] = {}
-        self._annotators: dict[tuple, GarmentAnnotator | OutfitAnnotator] = {}
+        self.annotator = ResultAnnotator()
 
     def _writer_for(self, source_id: str, shape: tuple[int, ...]) -> tuple[cv2.VideoWriter, tuple[int, int]]:
         if source_id not in self.writers:
@@ -58,12 +58,7 @@ class AnnotatedVideoSink:
     def write(self, result: FrameResult) -> None:
         frame = result.frame
         writer, size_wh = self._writer_for(frame.source_id, frame.image.shape)
-        if result.tracked is not None:
-            annotator = self._annotators.setdefault(("outfit", size_wh), OutfitAnnotator(size_wh[::-1]))
-            image = annotator.annotate(frame.image, result.tracked)
-        else:
-            annotator = self._annotators.setdefault(("garment", size_wh), GarmentAnnotator(size_wh[::-1]))
-            image = annotator.annotate(frame.image, result.detections)
+        image = self.annotator.annotate(result)
         if (image.shape[1], image.shape[0]) != size_wh:  # a live source changed resolution
             image = cv2.resize(image, size_wh)
         writer.write(image)

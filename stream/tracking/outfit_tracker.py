@@ -79,6 +79,14 @@ def _peek(estimator, frame_step: float, frame_rate: float) -> np.ndarray:
     return box
 
 
+def confirmed_tracks(tracker: ByteTrackTracker, detections: sv.Detections, t: float) -> sv.Detections:
+    """Update `tracker` with a frame's detections; confirmed tracks only (ByteTrack gives unconfirmed ones id -1)."""
+    if len(detections) == 0:
+        detections = sv.Detections.empty()
+    tracked = tracker.update(detections, timestamp=t)
+    return tracked[tracked.tracker_id >= 0] if len(tracked) else tracked
+
+
 def bytetrack_for(settings: TrackingSettings) -> ByteTrackTracker:
     """A ByteTrack with the tracking settings (people and every garment slot use the same)."""
     return ByteTrackTracker(lost_track_buffer=settings.lost_track_buffer, frame_rate=settings.frame_rate,
@@ -104,9 +112,9 @@ class OutfitTracker:
         events: list[dict] = []
         if detected:
             self._last_detected = t
-            people = self._track(self.person_tracker, persons if persons is not None else persons_from_garments(garments), t)
+            people = confirmed_tracks(self.person_tracker, persons if persons is not None else persons_from_garments(garments), t)
             slots = garment_slots(garments)
-            worn = {slot: self._track(self.slot_trackers[slot], garments[slots == slot], t) for slot in SLOTS}
+            worn = {slot: confirmed_tracks(self.slot_trackers[slot], garments[slots == slot], t) for slot in SLOTS}
             self._observe_people(people, t, events)
             self._observe_garments(worn, people, t)
             self._count_misses(people, t)
@@ -119,14 +127,6 @@ class OutfitTracker:
         return self._as_detections(people, worn, outfits), events
 
     # --- tracking -------------------------------------------------------------------------
-    @staticmethod
-    def _track(tracker: ByteTrackTracker, detections: sv.Detections, t: float) -> sv.Detections:
-        """Confirmed tracks only (ByteTrack gives unconfirmed ones id -1)."""
-        if len(detections) == 0:
-            detections = sv.Detections.empty()
-        tracked = tracker.update(detections, timestamp=t)
-        return tracked[tracked.tracker_id >= 0] if len(tracked) else tracked
-
     def _predict(self, tracker: ByteTrackTracker, t: float) -> sv.Detections:
         """Boxes of the tracks matched at the last detector run, carried to `t` by their Kalman
         filters. The tracker itself is left as it was: feeding it empty frames would reset its
