@@ -50,3 +50,5 @@ def test_a_folder_without_ground_truth_is_named_in_the_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(MotDataError, match="empty: no gt.txt"):
         sequence_files(tmp_path / "empty")
+    with pytest.raises(MotDataError, match="sequence folder not found"):
+        sequence_files(tmp_path / "missing")

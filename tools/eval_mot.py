@@ -52,6 +52,8 @@ def read_mot(path: Path, scored_only: bool = False) -> dict[int, np.ndarray]:
 
 def sequence_files(folder: Path) -> tuple[Path, Path]:
     """The ground-truth and detection files of a sequence folder."""
+    if not folder.is_dir():
+        raise MotDataError(f"sequence folder not found: {folder}")
     def first(*names: str) -> Path | None:
         return next((folder / n for n in names if (folder / n).is_file()), None)
 
