@@ -1,7 +1,10 @@
 """YOLOS post-processing, written once for every backend.
 
-Raw head outputs (logits over labels + no-object, normalised cxcywh boxes on the model input)
--> `sv.Detections` in original-frame pixels, with label names, supercategories and groups.
+Raw head outputs (logits over labels + no-object, cxcywh boxes normalised to the image
+content) -> `sv.Detections` in original-frame pixels, clipped to the frame, with label names,
+supercategories and groups. As in transformers' `post_process_object_detection` with
+`target_sizes`, a box is scaled by its own frame's size whatever padding the batch or the
+letterbox canvas added: YOLOS predicts relative to the content, not to the padded input.
 """
 
 from __future__ import annotations
@@ -51,12 +54,20 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def boxes_to_frame(boxes_cxcywh: np.ndarray, geometry: FrameGeometry) -> np.ndarray:
-    """Normalised cxcywh on the model input -> xyxy in original-frame pixels."""
+    """Content-normalised cxcywh -> xyxy in original-frame pixels, clipped to the frame.
+
+    Args:
+        boxes_cxcywh: (n, 4) boxes as the model predicts them, relative to the image content.
+        geometry: where the frame sat on the model input (only its size matters here).
+
+    Returns:
+        (n, 4) float32 xyxy boxes inside [0, width] x [0, height].
+    """
     cx, cy, w, h = boxes_cxcywh.astype(np.float32).T
     xyxy = np.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], axis=1)
-    input_h, input_w = geometry.input_hw
-    scale_x, scale_y = geometry.scale_xy()
-    return xyxy * np.array([input_w * scale_x, input_h * scale_y] * 2, dtype=np.float32)
+    frame_h, frame_w = geometry.frame_hw
+    xyxy *= np.array([frame_w, frame_h] * 2, dtype=np.float32)
+    return sv.clip_boxes(xyxy, (frame_w, frame_h)).astype(np.float32)
 
 
 def frame_detections(

@@ -56,15 +56,11 @@ class SizeSettings:
 
 @dataclass(frozen=True)
 class FrameGeometry:
-    """Where one frame's content sits on the model input, to map boxes back to frame pixels."""
+    """Where one frame's content sits on the model input (top-left, the rest zero padding)."""
 
     frame_hw: tuple[int, int]
     content_hw: tuple[int, int]
     input_hw: tuple[int, int]
-
-    def scale_xy(self) -> tuple[float, float]:
-        """Frame pixels per content pixel, along x and y."""
-        return self.frame_hw[1] / self.content_hw[1], self.frame_hw[0] / self.content_hw[0]
 
 
 @dataclass(frozen=True)

@@ -12,32 +12,95 @@ from engines.postprocess import PostprocessSettings
 from engines.preprocess import SizeSettings
 
 
-def _transformers_detections(checkpoint, path, threshold, size):
-    processor = YolosImageProcessor(size={"shortest_edge": size[0], "longest_edge": size[1]})
-    model = YolosForObjectDetection.from_pretrained(checkpoint).eval()
-    image = Image.open(path).convert("RGB")
-    with torch.no_grad():
-        outputs = model(**processor(images=image, return_tensors="pt"))
-    result = processor.post_process_object_detection(outputs, threshold=threshold, target_sizes=[image.size[::-1]])[0]
-    order = torch.argsort(result["scores"], descending=True, stable=True)
-    return {k: v[order].numpy() for k, v in result.items()}
-
-
 @pytest.mark.parametrize("size", [(816, 864), (512, 864)])
 def test_detections_equal_transformers_pipeline(tiny_checkpoint, street_photo, fashionpedia_photos, size):
-    threshold = 0.1
     settings = DetectorSettings(
-        model=str(tiny_checkpoint), device="cpu", size=SizeSettings(*size), postprocess=PostprocessSettings(threshold)
+        model=str(tiny_checkpoint), device="cpu", size=SizeSettings(*size), postprocess=PostprocessSettings(0.1)
     )
     detector = YolosDetector.from_settings(settings)
     for path in [street_photo, *fashionpedia_photos]:
-        expected = _transformers_detections(tiny_checkpoint, path, threshold, size)
+        _, references = _reference_batch(tiny_checkpoint, [Image.open(path).convert("RGB")], 0.1,
+                                         size={"shortest_edge": size[0], "longest_edge": size[1]})
         ours = detector.detect([cv2.imread(str(path))])[0]
+        _assert_same([ours], references)
+        assert list(ours.data["class_name"]) == [detector.id2label[i] for i in references[0]["labels"]]
+
+
+def _reference_batch(checkpoint, images, threshold, **processor_options):
+    """transformers' own path for a batch: its processor (which pads the batch bottom-right), the
+    model, and post_process_object_detection with each image's own size as target size."""
+    processor = YolosImageProcessor(**processor_options)
+    model = YolosForObjectDetection.from_pretrained(checkpoint).eval()
+    inputs = processor(images=images, return_tensors="pt")
+    with torch.no_grad():
+        outputs = model(**inputs)
+    sizes = [image.size[::-1] for image in images]
+    results = processor.post_process_object_detection(outputs, threshold=threshold, target_sizes=sizes)
+    references = []
+    for result, (height, width) in zip(results, sizes):
+        order = torch.argsort(result["scores"], descending=True, stable=True)
+        boxes = result["boxes"][order].numpy()
+        boxes[:, 0::2], boxes[:, 1::2] = boxes[:, 0::2].clip(0, width), boxes[:, 1::2].clip(0, height)
+        references.append({"labels": result["labels"][order].numpy(), "scores": result["scores"][order].numpy(), "boxes": boxes})
+    return inputs["pixel_values"].numpy(), references
+
+
+def _assert_same(found, references):
+    for ours, expected in zip(found, references):
         assert len(ours) == len(expected["labels"]) > 0
         assert np.array_equal(ours.class_id, expected["labels"])
-        assert np.abs(ours.confidence - expected["scores"]).max() <= 1e-5
+        assert np.abs(ours.confidence - expected["scores"]).max() <= 1e-4
         assert np.abs(ours.xyxy - expected["boxes"]).max() <= 0.5
-        assert list(ours.data["class_name"]) == [detector.id2label[i] for i in expected["labels"]]
+
+
+def _photos_of_three_shapes(street_photo, fashionpedia_photos):
+    """A portrait photo, a 16:9 video frame and a small square: every padding case in one batch."""
+    street = Image.open(street_photo).convert("RGB")
+    return [street.resize((400, 500)), Image.open(fashionpedia_photos[1]).convert("RGB").resize((768, 432)),
+            Image.open(fashionpedia_photos[0]).convert("RGB").resize((200, 200))]
+
+
+def test_a_mixed_size_batch_equals_transformers_on_the_same_padded_batch(tiny_checkpoint, street_photo, fashionpedia_photos):
+    """Regression: boxes of the padded frames of a batch were scaled by the padded input, up to
+    hundreds of pixels away from transformers' result on the same weights."""
+    images = _photos_of_three_shapes(street_photo, fashionpedia_photos)
+    size = (512, 864)
+    pixels, references = _reference_batch(tiny_checkpoint, images, 0.1, size={"shortest_edge": size[0], "longest_edge": size[1]})
+    detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu", size=SizeSettings(*size),
+                                                            postprocess=PostprocessSettings(0.1)))
+    frames = [cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR) for image in images]
+    from engines.preprocess import preprocess
+
+    assert np.abs(preprocess(frames, detector.settings.size).pixel_values - pixels).max() <= 1e-5  # same padded batch
+    _assert_same(detector.detect(frames), references)
+
+
+def test_letterboxed_frames_equal_transformers_on_the_same_canvas(tiny_checkpoint, street_photo, fashionpedia_photos):
+    """Regression: a frame letterboxed onto a fixed canvas (ONNX, TensorRT, --canvas) whose aspect
+    differs from the canvas had its boxes stretched by the padding (2.1x in x for a portrait photo)."""
+    from engines.preprocess import letterbox_shape
+
+    canvas = (512, 864)
+    images = _photos_of_three_shapes(street_photo, fashionpedia_photos)
+    detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu",
+                                                            size=SizeSettings(canvas=canvas), postprocess=PostprocessSettings(0.1)))
+    for image in images:  # the reference: resize to the letterbox content, pad to the canvas, decode by the image size
+        height, width = letterbox_shape(image.height, image.width, canvas)
+        _, references = _reference_batch(tiny_checkpoint, [image], 0.1, size={"height": height, "width": width},
+                                         pad_size={"height": canvas[0], "width": canvas[1]})
+        _assert_same(detector.detect([cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)]), references)
+
+
+def test_boxes_never_leave_the_frame(tiny_checkpoint, fashionpedia_photos):
+    """Regression: predicted boxes past the edges reached events and overlays unclipped."""
+    frame = cv2.imread(str(fashionpedia_photos[0]))
+    detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu",
+                                                            postprocess=PostprocessSettings(0.0)))
+    boxes = detector.detect([frame])[0].xyxy
+    height, width = frame.shape[:2]
+    assert len(boxes) == detector.backend.model.config.num_detection_tokens
+    assert boxes.min() >= 0 and boxes[:, 0::2].max() <= width and boxes[:, 1::2].max() <= height
+    assert (boxes[:, 0] == 0).any() or (boxes[:, 2] == width).any() or (boxes[:, 1] == 0).any() or (boxes[:, 3] == height).any()
 
 
 def test_batched_detection_equals_one_by_one(tiny_checkpoint, fashionpedia_photos):

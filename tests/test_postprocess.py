@@ -24,28 +24,32 @@ def test_detections_equal_transformers_post_process(threshold):
     rng = np.random.default_rng(1)
     logits, boxes = _random_outputs(rng)
     frame_sizes = [(432, 768), (4999, 3999), (1000, 618)]
-    # Unpadded inputs: the content fills the model input, as in transformers' single-image path.
-    geometries = [FrameGeometry(hw, (480, 864), (480, 864)) for hw in frame_sizes]
+    # Contents of different shapes on one padded input: boxes still scale by each frame's own size.
+    geometries = [FrameGeometry((432, 768), (480, 864), (864, 864)), FrameGeometry((4999, 3999), (864, 688), (864, 864)),
+                  FrameGeometry((1000, 618), (864, 528), (864, 864))]
     ours = postprocess(logits, boxes, geometries, LABELS, PostprocessSettings(threshold=threshold))
     outputs = YolosObjectDetectionOutput(logits=torch.from_numpy(logits), pred_boxes=torch.from_numpy(boxes))
     theirs = YolosImageProcessor().post_process_object_detection(outputs, threshold=threshold, target_sizes=frame_sizes)
-    for mine, ref in zip(ours, theirs):
+    for mine, ref, (height, width) in zip(ours, theirs, frame_sizes):
         order = torch.argsort(ref["scores"], descending=True, stable=True).numpy()
         assert len(mine) == len(order) > 0
         assert np.array_equal(mine.class_id, ref["labels"].numpy()[order])
         assert np.abs(mine.confidence - ref["scores"].numpy()[order]).max() <= 1e-5
-        assert np.abs(mine.xyxy - ref["boxes"].numpy()[order]).max() <= 0.5
+        expected = ref["boxes"].numpy()[order]
+        expected[:, 0::2], expected[:, 1::2] = expected[:, 0::2].clip(0, width), expected[:, 1::2].clip(0, height)
+        assert np.abs(mine.xyxy - expected).max() <= 0.5
 
 
-def test_boxes_are_mapped_back_through_letterbox_padding():
-    # Frame 432x768 letterboxed onto 512x864: content 486x864 at the top-left.
+def test_a_box_relative_to_the_content_maps_to_the_frame_whatever_the_padding():
+    # Frame 432x768 letterboxed onto 512x864: content 486x864 at the top-left, 26 rows of padding.
     geometry = FrameGeometry((432, 768), (486, 864), (512, 864))
-    logits = np.full((1, 1, 47), -10.0, np.float32)
-    logits[0, 0, 23] = 10.0  # shoe
-    # A box covering exactly the content area, in normalised input coordinates.
-    boxes = np.array([[[0.5, 486 / 512 / 2, 1.0, 486 / 512]]], np.float32)
+    logits = np.full((1, 2, 47), -10.0, np.float32)
+    logits[0, :, 23] = 10.0  # shoes
+    # YOLOS boxes are normalised to the content: (0.5, 0.5, 1, 1) is the whole picture; the
+    # second box sticks out past the right and bottom edges and is clipped.
+    boxes = np.array([[[0.5, 0.5, 1.0, 1.0], [0.9, 0.9, 0.4, 0.4]]], np.float32)
     det = postprocess(logits, boxes, [geometry], LABELS, PostprocessSettings(threshold=0.5))[0]
-    assert np.allclose(det.xyxy[0], [0, 0, 768, 432], atol=1e-3)
+    assert np.allclose(det.xyxy, [[0, 0, 768, 432], [0.7 * 768, 0.7 * 432, 768, 432]], atol=1e-3)
     assert det.data["class_name"][0] == "shoe" and det.data["group"][0] == "footwear"
     assert det.data["supercategory"][0] == "legs and feet"
 
