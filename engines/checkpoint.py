@@ -41,17 +41,17 @@ def load_yolos_model(ref: str):
         config = AutoConfig.from_pretrained(ref)
     except (OSError, ValueError) as exc:
         if Path(ref).is_dir():
-            raise ModelLoadError(f"{ref} is not a YOLOS checkpoint: {str(exc).splitlines()[0]}") from None
+            raise ModelLoadError(f"{ref} is not a YOLOS checkpoint: {str(exc).splitlines()[0]}") from exc
         raise ModelLoadError(
             f"cannot load model {ref!r}: not reachable on the Hugging Face Hub and not in the local cache; "
             "pass a local checkpoint directory (--model DIR) or set HF_HUB_OFFLINE=1 with a warm cache"
-        ) from None
+        ) from exc
     if config.model_type != "yolos":
         raise ModelLoadError(f"{ref} is a {config.model_type!r} checkpoint, not YOLOS (model_type 'yolos')")
     try:
         model = YolosForObjectDetection.from_pretrained(ref)
     except (OSError, ValueError, RuntimeError) as exc:
-        raise ModelLoadError(f"cannot load YOLOS weights from {ref}: {str(exc).splitlines()[0]}") from None
+        raise ModelLoadError(f"cannot load YOLOS weights from {ref}: {str(exc).splitlines()[0]}") from exc
     return model.eval()
 
 

@@ -94,8 +94,25 @@ class YolosDetector:
             backend = TensorRTBackend(engine, device_index=index)
         return cls(backend, info.id2label, settings, taxonomy)
 
+    def close(self) -> None:
+        """Release the backend's memory (GPU buffers, sessions); call once the detector is done."""
+        self.backend.close()
+
+    def __enter__(self) -> "YolosDetector":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def detect(self, frames: Sequence[np.ndarray]) -> list[sv.Detections]:
-        """Detect garments in a batch of frames."""
+        """Detect garments in a batch of frames.
+
+        Args:
+            frames: BGR uint8 images (any sizes; see `SizeSettings` for how they are sized).
+
+        Returns:
+            One `sv.Detections` per frame, in frame pixels, sorted by score.
+        """
         batch = preprocess(frames, self.settings.size)
         raw = self.backend.infer(batch.pixel_values)
         return postprocess(raw.logits, raw.boxes, batch.geometries, self.labels, self.settings.postprocess)

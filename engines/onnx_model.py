@@ -63,7 +63,7 @@ def read_model_info(path: str | Path) -> OnnxModelInfo:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # onnx raises DecodeError and friends
-        raise ModelLoadError(f"{path} is not a readable ONNX model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ModelLoadError(f"{path} is not a readable ONNX model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
     props = {p.key: p.value for p in model.metadata_props}
     if METADATA_KEY not in props:
         raise ModelLoadError(f"{path} has no fashion-stream metadata; export it with `fashion-stream export onnx`")

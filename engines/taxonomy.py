@@ -51,10 +51,10 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     path = Path(path) if path is not None else DEFAULT_TAXONOMY_PATH
     try:
         raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise EngineError(f"taxonomy file not found: {path}") from None
+    except FileNotFoundError as exc:
+        raise EngineError(f"taxonomy file not found: {path}") from exc
     except yaml.YAMLError as exc:
-        raise EngineError(f"taxonomy file {path} is not valid YAML: {exc}".splitlines()[0]) from None
+        raise EngineError(f"taxonomy file {path} is not valid YAML: {exc}".splitlines()[0]) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("labels"), dict):
         raise EngineError(f"taxonomy file {path} needs a 'labels' mapping")
     groups = tuple(raw.get("groups") or ())

@@ -30,21 +30,21 @@ def import_tensorrt():
     """`tensorrt` and `pycuda.driver`, or one line saying what is missing and how to get it."""
     try:
         import tensorrt as trt
-    except ImportError:
+    except ImportError as exc:
         raise EngineError(
             "the tensorrt backend needs TensorRT: pip install -e '.[tensorrt]' on a machine with an NVIDIA GPU "
             "(or use --backend onnx / torch)"
-        ) from None
+        ) from exc
     try:
         import pycuda.driver as cuda
-    except ImportError:
-        raise EngineError("the tensorrt backend needs pycuda: pip install pycuda (it builds against the CUDA toolkit)") from None
+    except ImportError as exc:
+        raise EngineError("the tensorrt backend needs pycuda: pip install pycuda (it builds against the CUDA toolkit)") from exc
     try:
         cuda.init()
         if cuda.Device.count() == 0:
             raise EngineError("the tensorrt backend needs an NVIDIA GPU; none was found")
     except cuda.Error as exc:
-        raise EngineError(f"CUDA is not usable: {exc}") from None
+        raise EngineError(f"CUDA is not usable: {exc}") from exc
     return trt, cuda
 
 
@@ -99,7 +99,12 @@ def onnx_for_precision(onnx_path: Path, info: OnnxModelInfo, precision: str, cac
             graph = to_fp16(onnx.load(str(onnx_path)))
             write_model_info(graph, OnnxModelInfo(**{**asdict(info), "precision": "fp16"}))
             cache_dir.mkdir(parents=True, exist_ok=True)
-            onnx.save(graph, str(target))
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            try:
+                onnx.save(graph, str(partial))
+                partial.replace(target)  # never leave a half-written file under the final name
+            finally:
+                partial.unlink(missing_ok=True)
         return target
     raise EngineError(f"{onnx_path} is a {info.precision} export; TensorRT builds fp32 or fp16 exports (re-export without --int8)")
 

@@ -26,8 +26,8 @@ class OneLineParser(argparse.ArgumentParser):
 def _threshold(text: str) -> float:
     try:
         value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"threshold must be a number, got {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"threshold must be a number, got {text!r}") from exc
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"threshold {value} is out of range: use 0 <= threshold < 1")
     return value
@@ -36,8 +36,8 @@ def _threshold(text: str) -> float:
 def _canvas(text: str) -> tuple[int, int]:
     try:
         height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"canvas must look like 512x864 (height x width), got {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"canvas must look like 512x864 (height x width), got {text!r}") from exc
     return height, width
 
 
@@ -72,7 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the streaming pipeline on videos, folders, webcams or network streams")
     run.add_argument("--config", type=Path, default=None, help="YAML run config (see configs/)")
     run.add_argument("--source", action="append", default=None, metavar="URI",
-                     help="video file, image folder, webcam index or rtsp/http URL (repeatable; replaces the config's sources)")
+                     help="video file, image folder, webcam index or rtsp/http URL (repeatable); fills the config's "
+                          "sources in order, keeping their settings (id, timeouts, reconnect)")
+    run.add_argument("--source-id", action="append", default=None, metavar="ID",
+                     help="name of the matching --source in file names and records (default: the config's id, else from the URI)")
+    run.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in the output folder")
     run.add_argument("--sink", default=None, help="comma-separated sinks: video, jsonl, frames, events (replaces the config's)")
     run.add_argument("--out", default=None, help="output folder (default from config: out/run)")
     run.add_argument("--batch-size", type=int, default=None)
@@ -154,30 +158,64 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sources_from(uris: list[str], ids: list[str] | None, templates: list[dict]) -> list[dict]:
+    """--source values filled into the config's sources in order (the last one, without its id,
+    is the template for any further ones); --source-id names them."""
+    if ids and len(ids) > len(uris):
+        from stream.errors import StreamError
+
+        raise StreamError(f"option --source-id: {len(ids)} ids for {len(uris)} --source value(s)")
+    sources = []
+    for index, uri in enumerate(uris):
+        if index < len(templates):
+            source = dict(templates[index])
+        else:
+            source = {key: value for key, value in templates[-1].items() if key != "id"} if templates else {}
+        source["uri"] = uri
+        if ids and index < len(ids):
+            source["id"] = ids[index]
+        sources.append(source)
+    return sources
+
+
 def run_config_from(args: argparse.Namespace):
-    """The YAML config with the command-line overrides applied, validated as a whole."""
+    """The YAML config with the command-line values applied, validated as a whole; a bad value
+    is blamed on the config file or on the option that gave it."""
     from stream.config import load_config, parse_config
 
     data = load_config(args.config).model_dump(mode="python")
     origin = str(args.config) if args.config else "command line"
+    given: dict[tuple, str] = {}
     if args.source:
-        data["sources"] = [{"uri": uri} for uri in args.source]
+        data["sources"] = _sources_from(args.source, args.source_id, data["sources"])
+        given[("sources",)] = "--source"
+    elif args.source_id:
+        data["sources"] = [{**source, "id": sid} for source, sid in zip(data["sources"], args.source_id)] + data["sources"][len(args.source_id):]
+        given[("sources",)] = "--source-id"
     if args.sink:
         data["sinks"] = [{"type": name.strip()} for name in args.sink.split(",") if name.strip()]
+        given[("sinks",)] = "--sink"
     if args.out:
         data["output_dir"] = args.out
+        given[("output_dir",)] = "--out"
+    if args.overwrite:
+        data["overwrite"] = True
     if args.no_progress:
         data["progress"] = False
     if args.no_tracking:
         data["tracking"]["enabled"] = False
     if args.person_model:
         data["tracking"]["person_model"] = args.person_model
+        given[("tracking", "person_model")] = "--person-model"
     detector = data["detector"]
     overrides = {"model": args.model, "backend": args.backend, "threads": args.threads, "device": args.device, "threshold": args.threshold, "fp16": args.fp16,
                  "size": args.size, "canvas": args.canvas, "nms_iou": args.nms_iou, "top_k": args.top_k,
                  "batch_size": args.batch_size, "detect_every": args.detect_every}
-    detector.update({key: value for key, value in overrides.items() if value is not None})
-    return parse_config(data, origin)
+    for key, value in overrides.items():
+        if value is not None:
+            detector[key] = value
+            given[("detector", key)] = f"--{key.replace('_', '-')}"
+    return parse_config(data, origin, given)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -210,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except EngineError as exc:
+        if args.debug:
+            traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

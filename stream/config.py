@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from engines.checkpoint import DEFAULT_MODEL
 from stream.errors import StreamError
-from stream.sources.readers import NETWORK_SCHEMES
 
 
 class Strict(BaseModel):
@@ -21,26 +20,19 @@ class ReconnectConfig(Strict):
     initial_s: float = Field(0.5, gt=0)
     max_s: float = Field(10.0, gt=0)
     jitter: float = Field(0.25, ge=0, lt=1)
-    max_attempts: int | None = Field(10, ge=0, description="null: never give up")
+    max_attempts: int | None = Field(10, ge=0, description="failed reconnects in a row before giving up; null: never give up")
+    stable_s: float = Field(5.0, gt=0, description="a reconnect counts as a recovery once it has streamed this long")
 
 
 class SourceConfig(Strict):
     uri: str
-    id: str | None = None
-    policy: Literal["block", "drop_oldest"] | None = Field(None, description="default: block for files, drop_oldest for live")
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+$", description="name in file names and records (default: from the URI, without credentials)")
+    policy: Literal["block", "drop_oldest"] | None = Field(None, description="default: block for finite sources, drop_oldest for live ones")
     fps: float = Field(10.0, gt=0, description="frame rate of an image folder")
     realtime: bool = Field(False, description="pace a file at its own frame rate, like a camera")
     open_timeout_s: float = Field(10.0, gt=0)
-    stall_timeout_s: float = Field(5.0, gt=0, description="no frame for this long on a live source = lost")
+    stall_timeout_s: float = Field(5.0, gt=0, description="no new frame for this long on a live source = lost")
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
-
-    @property
-    def live(self) -> bool:
-        return self.uri.isdigit() or self.uri.lower().startswith(NETWORK_SCHEMES)
-
-    @property
-    def effective_policy(self) -> str:
-        return self.policy or ("drop_oldest" if self.live or self.realtime else "block")
 
 
 class DetectorConfig(Strict):
@@ -102,6 +94,7 @@ class RunConfig(Strict):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     sinks: list[SinkConfig] = Field(default_factory=lambda: [SinkConfig(type="video"), SinkConfig(type="jsonl"), SinkConfig(type="events")])
     output_dir: str = "out/run"
+    overwrite: bool = Field(False, description="replace the outputs of an earlier run in output_dir (default: refuse)")
     stats_interval_s: float = Field(10.0, gt=0)
     progress: bool = True
 
@@ -128,12 +121,27 @@ def _describe(error: dict, model: type[BaseModel]) -> str:
     return f"bad value for '{location}': {error['msg']}"
 
 
-def parse_config(data: dict, origin: str = "config") -> RunConfig:
-    """Validate a config mapping; the first problem becomes a one-line StreamError."""
+def parse_config(data: dict, origin: str = "config", options: dict[tuple, str] | None = None) -> RunConfig:
+    """Validate a config mapping; the first problem becomes a one-line StreamError.
+
+    Args:
+        data: the settings, as loaded from YAML (with command-line values applied).
+        origin: what to blame (the config file's path).
+        options: settings that came from command-line options: their location (e.g.
+            ("detector", "batch_size")) -> the option (`--batch-size`), blamed instead of `origin`.
+
+    Returns:
+        The validated config.
+    """
     try:
         return RunConfig.model_validate(data or {})
     except ValidationError as exc:
-        raise StreamError(f"{origin}: {_describe(exc.errors()[0], RunConfig)}") from None
+        error = exc.errors()[0]
+        location = tuple(error["loc"])
+        for prefix, option in (options or {}).items():
+            if location[: len(prefix)] == prefix:
+                raise StreamError(f"option {option}: {_describe(error, RunConfig)}") from exc
+        raise StreamError(f"{origin}: {_describe(error, RunConfig)}") from exc
 
 
 def load_config(path: str | Path | None) -> RunConfig:
@@ -143,10 +151,10 @@ def load_config(path: str | Path | None) -> RunConfig:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise StreamError(f"config file not found: {path}") from None
+    except FileNotFoundError as exc:
+        raise StreamError(f"config file not found: {path}") from exc
     except yaml.YAMLError as exc:
-        raise StreamError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise StreamError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     if data is not None and not isinstance(data, dict):
         raise StreamError(f"config {path} must be a mapping of settings")
     return parse_config(data, str(path))

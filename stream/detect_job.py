@@ -39,7 +39,7 @@ def prepare_output_dir(out_dir: Path) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StreamError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
+        raise StreamError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise StreamError(f"output directory {out_dir} is not writable")
     return out_dir

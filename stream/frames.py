@@ -13,7 +13,8 @@ class Frame:
     """One decoded image from a source.
 
     `pts` is the presentation time in seconds (file timestamps for files, capture clock for live
-    sources), made monotonic per source; `wall_time` is when it was read (time.time()).
+    sources), made monotonic per source; `wall_time` is when it was read (time.time());
+    `fps` is the frame rate the source reported once open (None when it reports none).
     """
 
     source_id: str
@@ -22,6 +23,7 @@ class Frame:
     wall_time: float
     image: np.ndarray
     read_monotonic: float = 0.0
+    fps: float | None = None
 
 
 @dataclass

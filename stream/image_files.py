@@ -70,8 +70,8 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
                     )
                 image = ImageOps.exif_transpose(image)
                 rgb = _to_rgb_array(image)
-    except UnidentifiedImageError:
-        raise ImageReadError(f"not an image or unsupported format: {path}") from None
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(f"not an image or unsupported format: {path}") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"cannot read image {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ImageReadError(f"cannot read image {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

@@ -11,21 +11,21 @@ from stream.tracking import OutfitTracker, TrackingSettings
 class TrackingStage:
     """Adds `tracked` and `events` to each result; frames the detector skipped are predicted."""
 
-    def __init__(self, settings: TrackingSettings, readers: dict | None = None) -> None:
+    def __init__(self, settings: TrackingSettings) -> None:
         self.settings = settings
-        self.readers = readers or {}  # source id -> reader, for its frame rate once open
         self.trackers: dict[str, OutfitTracker] = {}
 
-    def _tracker(self, source_id: str) -> OutfitTracker:
+    def _tracker(self, source_id: str, fps: float | None) -> OutfitTracker:
         if source_id not in self.trackers:
-            rate = getattr(self.readers.get(source_id), "fps", None) or self.settings.frame_rate
+            rate = fps or self.settings.frame_rate  # the source's own rate once it is open
             self.trackers[source_id] = OutfitTracker(replace(self.settings, frame_rate=rate))
         return self.trackers[source_id]
 
     def process(self, results: list[FrameResult]) -> None:
+        """Track every result, in order; fills `result.tracked` and `result.events`."""
         for result in results:
             frame = result.frame
-            tracked, events = self._tracker(frame.source_id).update(
+            tracked, events = self._tracker(frame.source_id, frame.fps).update(
                 result.detections, frame.pts, persons=result.persons, detected=not result.reused)
             result.tracked = tracked
             result.events = [_stamped(event, source=frame.source_id, frame=frame.index) for event in events]

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import supervision as sv
 
+from stream.sinks.base import Sink
 from stream.sources.readers import ReaderError
 
 
@@ -24,6 +25,7 @@ class ScriptedReader:
         self.live = live
         self.fps = 10.0
         self.frame_count = None if live else frames_per_session
+        self.skipped = 0
         self.pts = pts
         self.session_frames = 0
         self.total = 0
@@ -71,7 +73,7 @@ class CountingDetector:
         return out
 
 
-class CollectingSink:
+class CollectingSink(Sink):
     """A sink that keeps every frame it is given."""
 
     name = "collect"

@@ -9,7 +9,7 @@ from tests.mjpeg_server import MjpegCamera
 
 def test_pipeline_survives_a_camera_drop_out_and_reconnects():
     camera = MjpegCamera().start()
-    run = LiveRun(open_reader_for(camera.url, open_timeout_s=2, read_timeout_s=1), "cam")
+    run = LiveRun(open_reader_for(camera.url, open_timeout_s=2, stall_timeout_s=1), "cam")
     try:
         assert wait_for(lambda: len(run.frames) >= 10, 20), "no frames from the camera"
         camera.stop()
@@ -28,7 +28,7 @@ def test_pipeline_survives_a_camera_drop_out_and_reconnects():
 
 
 def test_unreachable_url_fails_after_the_configured_retries():
-    reader = open_reader_for("http://127.0.0.1:9/nothing.mjpg", open_timeout_s=1, read_timeout_s=1)
+    reader = open_reader_for("http://127.0.0.1:9/nothing.mjpg", open_timeout_s=1, stall_timeout_s=1)
     spec = SourceSpec("cam", reader, "drop_oldest", ReconnectPolicy(initial_s=0.05, max_s=0.1, max_attempts=2))
     summary = Pipeline([spec], CountingDetector(), [], PipelineSettings(show_progress=False)).run()
     source = summary["sources"]["cam"]

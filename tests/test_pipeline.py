@@ -6,12 +6,13 @@ import threading
 import pytest
 
 from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
-from stream.sinks import JsonLinesSink
+from stream.run_job import stop_on_signals
+from stream.sinks import JsonLinesSink, Sink
 from stream.sources import ReconnectPolicy
 from tests.fakes import CountingDetector, ScriptedReader
 
 
-class RecordingSink:
+class RecordingSink(Sink):
     name = "recording"
 
     def __init__(self, fail_on: int | None = None, delay_s: float = 0.0):
@@ -93,7 +94,8 @@ def test_sigint_stops_reading_drains_and_closes(tmp_path):
                         PipelineSettings(queue_size=8, show_progress=False))
     before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite runs in the background (nohup, CI runners)
     threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-    summary = pipeline.run()
+    with stop_on_signals(pipeline):
+        summary = pipeline.run()
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
     assert summary["interrupted"] and 0 < summary["stats"]["frames_processed"] < 100000
     assert len(lines) == summary["stats"]["frames_processed"] == summary["sources"]["file"]["frames_read"]

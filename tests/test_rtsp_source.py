@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
 
 
 def _start(camera):
-    return LiveRun(open_reader_for(camera.url, open_timeout_s=3, read_timeout_s=1.5), "door")
+    return LiveRun(open_reader_for(camera.url, open_timeout_s=3, stall_timeout_s=1.5), "door")
 
 
 def _check_summary(summary, run):

@@ -28,9 +28,32 @@ def test_live_source_reconnects_after_losses_and_open_failures():
     runner.join(2)
     assert len(frames) == 10
     assert runner.state == SourceState.FAILED and "connection refused" in runner.error
-    assert runner.reconnects == 3 + 5  # 3 retries until the second session, then 5 before giving up
+    # the second session was too short to count as a recovery: 5 failed tries in a row in all
+    assert runner.reconnects == 5 and runner.outages == 2
     assert [f.index for f in frames] == list(range(10))
     assert all(b.pts > a.pts for a, b in zip(frames, frames[1:]))
+
+
+def test_a_stream_that_connects_and_drops_at_once_uses_up_its_attempts():
+    """Regression: only failed opens were counted, so a stream that opened and dropped at once
+    (an MP4 served over HTTP taken for a camera) was retried forever."""
+    reader = ScriptedReader(opens=[True] * 1000, frames_per_session=1)
+    queue = FrameQueue(100)
+    runner = SourceRunner("cam", reader, queue, "drop_oldest", FAST_RETRY).start()
+    _drain(queue, runner)
+    runner.join(2)
+    assert runner.state == SourceState.FAILED and reader.open_calls == 6 and runner.outages == 6
+
+
+def test_a_connection_that_streamed_long_enough_counts_as_recovered():
+    reader = ScriptedReader(opens=[True, False, False, True, False, False, False], frames_per_session=5)
+    policy = ReconnectPolicy(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=3, stable_s=0.0)
+    queue = FrameQueue(100)
+    runner = SourceRunner("cam", reader, queue, "drop_oldest", policy).start()
+    frames = _drain(queue, runner)
+    runner.join(2)
+    assert len(frames) == 10 and runner.state == SourceState.FAILED
+    assert runner.reconnects == 3 + 3  # the count starts again after each stable session: 3 tries, then 3 more
 
 
 def test_never_give_up_keeps_trying_until_stopped():
@@ -116,4 +139,4 @@ def test_image_folder_is_sorted_paced_and_skips_bad_images(tmp_path):
     while (item := reader.read()) is not None:
         items.append(item)
     assert [pts for _, pts in items] == [0.0, 0.25, 0.75]  # the bad image keeps its time slot
-    assert len(reader.skipped) == 1 and "bad.png" in reader.skipped[0]
+    assert reader.skipped == 1 and reader.skipped_images == ["bad.png"]

@@ -36,7 +36,7 @@ def read_mot(path: Path, scored_only: bool = False) -> dict[int, np.ndarray]:
     try:
         table = np.loadtxt(path, delimiter=",", ndmin=2)
     except (OSError, ValueError) as exc:
-        raise MotDataError(f"cannot read {path}: {exc}") from None
+        raise MotDataError(f"cannot read {path}: {exc}") from exc
     if table.size and table.shape[1] < 7:
         raise MotDataError(f"{path}: expected at least 7 comma-separated columns, found {table.shape[1]}")
     if scored_only and table.size:

@@ -27,3 +27,7 @@ class Backend(Protocol):
     def infer(self, pixel_values: np.ndarray) -> RawOutputs:
         """Run one batch (B, 3, H, W) float32."""
         ...
+
+    def close(self) -> None:
+        """Release the engine's memory (device buffers, sessions); the backend is unusable after."""
+        ...

@@ -46,11 +46,17 @@ class OnnxRuntimeBackend:
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers, provider_options=provider_options)
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise EngineError(f"ONNX Runtime cannot load {path}: {str(exc).splitlines()[0]}") from None
+            raise EngineError(f"ONNX Runtime cannot load {path}: {str(exc).splitlines()[0]}") from exc
         self.providers = self.session.get_providers()
         self.input_type = np.float16 if self.session.get_inputs()[0].type == "tensor(float16)" else np.float32
 
+    def close(self) -> None:
+        """Release the session (its memory arena and any GPU memory)."""
+        self.session = None
+
     def infer(self, pixel_values: np.ndarray) -> RawOutputs:
         """Run one batch and return float32 outputs."""
+        if self.session is None:
+            raise EngineError("the onnx backend was closed")
         logits, boxes = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: pixel_values.astype(self.input_type, copy=False)})
         return RawOutputs(logits=logits.astype(np.float32, copy=False), boxes=boxes.astype(np.float32, copy=False))

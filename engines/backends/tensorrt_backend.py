@@ -55,6 +55,21 @@ class TensorRTBackend:
         finally:
             self.context_handle.pop()
 
+    def close(self) -> None:
+        """Free the device buffers, the execution context and the engine, and let go of the CUDA context."""
+        if self.context_handle is None:
+            return
+        self.context_handle.push()
+        try:
+            for buffer in self.device.values():
+                buffer.free()
+            self.device, self.host = {}, {}
+            self.context = self.engine = self.stream = None
+        finally:
+            self.context_handle.pop()
+            self.context_handle.detach()
+            self.context_handle = None
+
     def _full_shape(self, name: str, batch: int) -> tuple[int, ...]:
         if name == INPUT_NAME:
             return (batch, *self.input_shape)
@@ -65,6 +80,8 @@ class TensorRTBackend:
         """Run one batch (split into engine-sized chunks if it is larger than the profile's maximum)."""
         if tuple(pixel_values.shape[1:]) != self.input_shape:
             raise EngineError(f"input {pixel_values.shape[1:]} does not match the engine's {self.input_shape}")
+        if self.context_handle is None:
+            raise EngineError("the tensorrt backend was closed")
         chunks = [self._infer_chunk(pixel_values[a:b]) for a, b in batch_plan(len(pixel_values), self.max_batch)]
         return RawOutputs(logits=np.concatenate([c[0] for c in chunks]), boxes=np.concatenate([c[1] for c in chunks]))
 

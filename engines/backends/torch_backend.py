@@ -30,11 +30,20 @@ class TorchBackend:
         if fp16 and self.device.type != "cuda":
             raise EngineError("fp16 needs a CUDA device (PyTorch on CPU runs FP32)")
         self.dtype = torch.float16 if fp16 else torch.float32
-        self.model = model.to(self.device, self.dtype).eval()
+        self.model: torch.nn.Module | None = model.to(self.device, self.dtype).eval()
+
+    def close(self) -> None:
+        """Drop the model (and its GPU memory)."""
+        if self.model is not None:
+            self.model = None
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
 
     @torch.inference_mode()
     def infer(self, pixel_values: np.ndarray) -> RawOutputs:
         """Run one batch and return float32 numpy outputs."""
+        if self.model is None:
+            raise EngineError("the torch backend was closed")
         inputs = torch.from_numpy(pixel_values).to(self.device, self.dtype, non_blocking=True)
         outputs = self.model(pixel_values=inputs)
         return RawOutputs(

@@ -1,31 +1,31 @@
-"""JSON-lines event sink: one record per processed frame, written as it comes and flushed often."""
+"""JSON-lines sink: one record per frame (detections, and tracks when tracking is on)."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 
 from stream.frames import FrameResult
 from stream.records import detection_items, tracked_items
+from stream.sinks.base import Sink
+from stream.sinks.line_file import LineFile
 
 
-class JsonLinesSink:
-    """Appends one JSON object per frame; flushes every `flush_every` records or `flush_s` seconds."""
+class JsonLinesSink(Sink):
+    """Writes `events.jsonl`; flushes every `flush_every` records or `flush_s` seconds, when idle
+    (the worker calls `flush`) and on close. Every line in the file is complete."""
 
     name = "jsonl"
 
     def __init__(self, path: str | Path, flush_every: int = 25, flush_s: float = 1.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("a", encoding="utf-8")
+        self._file = LineFile(self.path)
         self.flush_every = flush_every
         self.flush_s = flush_s
-        self._pending = 0
         self._last_flush = time.monotonic()
 
     def write(self, result: FrameResult) -> None:
+        """Queue the frame's record; flush when enough records or time have gathered."""
         frame = result.frame
         record = {
             "source": frame.source_id,
@@ -37,17 +37,15 @@ class JsonLinesSink:
         }
         if result.tracked is not None:
             record["tracks"] = tracked_items(result.tracked)
-        self._file.write(json.dumps(record) + "\n")
-        self._pending += 1
-        if self._pending >= self.flush_every or time.monotonic() - self._last_flush >= self.flush_s:
-            self._flush()
+        self._file.append(record)
+        if self._file.pending >= self.flush_every or time.monotonic() - self._last_flush >= self.flush_s:
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write what is queued."""
         self._file.flush()
-        self._pending, self._last_flush = 0, time.monotonic()
+        self._last_flush = time.monotonic()
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        """Flush, fsync and close the file."""
+        self._file.close()

@@ -1,37 +1,39 @@
-"""Outfit events sink: appear, outfit_stable, slot_changed, leave, one JSON line each, flushed as they come."""
+"""Outfit events sink: appear, outfit_stable, slot_changed, leave, one JSON line each, written as they come."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
+from typing import Any
 
 from stream.frames import FrameResult
+from stream.sinks.base import Sink
+from stream.sinks.line_file import LineFile
 
 
-class OutfitEventsSink:
-    """Appends each event of the tracker (and the final `leave` events at the end of the run)."""
+class OutfitEventsSink(Sink):
+    """Writes `outfit_events.jsonl`: each event of the tracker, and the final `leave` events."""
 
     name = "events"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("a", encoding="utf-8")
-        self.count = 0
+        self._file = LineFile(self.path)
+
+    @property
+    def count(self) -> int:
+        """Events written so far."""
+        return self._file.lines + self._file.pending
 
     def write(self, result: FrameResult) -> None:
+        """Write the events this frame raised (events are rare and matter: never held back)."""
         self.write_events(result.events)
 
-    def write_events(self, events: list[dict]) -> None:
+    def write_events(self, events: list[dict[str, Any]]) -> None:
+        """Write events at once."""
         for event in events:
-            self._file.write(json.dumps(event) + "\n")
-            self.count += 1
-        if events:
-            self._file.flush()  # events are rare and matter: never held back
+            self._file.append(event)
+        self._file.flush()
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        """Fsync and close the file."""
+        self._file.close()

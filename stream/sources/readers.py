@@ -1,15 +1,14 @@
-"""Frame readers: a video file, a folder of images, a webcam, a network stream.
+"""Frame readers for files and folders, the reader contract, and the choice of reader for a URI.
 
 Readers only read: `open()` (raise `ReaderError` with a one-line reason), `read()` -> (BGR
-image, presentation time in seconds or None) or None at end/loss, `close()`. Reconnecting,
-pacing and queueing belong to `SourceRunner`.
+image, presentation time in seconds or None) or None at the end or on a loss, `close()`.
+Reconnecting, pacing and queueing belong to `SourceRunner`. Cameras and network streams are
+read by `stream.sources.capture.CaptureReader`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import time
 from pathlib import Path
 from typing import Protocol
 
@@ -18,21 +17,33 @@ import numpy as np
 
 from stream.errors import ImageReadError, StreamError
 from stream.image_files import IMAGE_SUFFIXES, find_images, read_image
+from stream.sources.uri import is_network, is_webcam
 
-NETWORK_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
 log = logging.getLogger(__name__)
+MAX_BAD_FRAMES_IN_A_ROW = 50  # a damaged stretch longer than this ends the file
 
 
 class ReaderError(StreamError):
-    """A source cannot be opened or read."""
+    """A source cannot be opened or read; `permanent` ones are not retried (a missing webcam,
+    a URL that serves a web page)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class FrameReader(Protocol):
-    """What `SourceRunner` needs from a reader."""
+    """What `SourceRunner` needs from a reader.
+
+    `live` is True when frames come at the source's own pace and a loss should be retried; a
+    network reader finds out when it opens (an MP4 served over HTTP is finite). `skipped` counts
+    frames passed over because they could not be decoded.
+    """
 
     live: bool
     fps: float | None
     frame_count: int | None
+    skipped: int
 
     def open(self) -> None: ...
 
@@ -41,13 +52,24 @@ class FrameReader(Protocol):
     def close(self) -> None: ...
 
 
-def _capture_fps(capture: cv2.VideoCapture) -> float | None:
+def capture_fps(capture: cv2.VideoCapture) -> float | None:
+    """The frame rate a capture reports, or None when it reports nothing plausible."""
     fps = capture.get(cv2.CAP_PROP_FPS)
     return float(fps) if fps and 0 < fps < 1000 else None
 
 
+def capture_frame_count(capture: cv2.VideoCapture) -> int | None:
+    """The frame count a capture reports, or None (live streams report 0, -1 or nonsense)."""
+    count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+    return int(count) if 0 < count < 1e9 else None
+
+
 class VideoFileReader:
-    """A video file via OpenCV/FFmpeg; presentation times from the file's timestamps."""
+    """A video file via OpenCV/FFmpeg; presentation times from the file's timestamps.
+
+    Undecodable frames in a damaged stretch are skipped and counted; the file ends when the
+    container has no frames left (or after `MAX_BAD_FRAMES_IN_A_ROW` failures in a row).
+    """
 
     live = False
 
@@ -56,129 +78,112 @@ class VideoFileReader:
         self.capture: cv2.VideoCapture | None = None
         self.fps: float | None = None
         self.frame_count: int | None = None
+        self.skipped = 0
+        self._attempted = 0
 
     def open(self) -> None:
+        """Open the file (again, from its start)."""
+        self.close()
         if not self.path.exists():
-            raise ReaderError(f"video not found: {self.path}")
+            raise ReaderError(f"video not found: {self.path}", permanent=True)
         if self.path.is_dir():
-            raise ReaderError(f"{self.path} is a directory; use it as an image folder source")
+            raise ReaderError(f"{self.path} is a directory; use it as an image folder source", permanent=True)
         capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         if not capture.isOpened():
-            raise ReaderError(f"not a readable video: {self.path}")
+            capture.release()
+            raise ReaderError(f"not a readable video: {self.path}", permanent=True)
         self.capture = capture
-        self.fps = _capture_fps(capture)
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        self.frame_count = count if count > 0 else None
+        self.fps = capture_fps(capture)
+        self.frame_count = capture_frame_count(capture)
+        self.skipped = self._attempted = 0
 
     def read(self) -> tuple[np.ndarray, float | None] | None:
-        ok, image = self.capture.read() if self.capture is not None else (False, None)
-        if not ok or image is None:
+        """The next decodable frame and its time, or None at the end."""
+        if self.capture is None:
             return None
-        return image, self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        failed = 0
+        while True:
+            ok, image = self.capture.read()
+            self._attempted += 1
+            if ok and image is not None:
+                if failed:
+                    self.skipped += failed
+                    log.warning("%s: skipped %d undecodable frame(s) before frame %d", self.path, failed, self._attempted - 1)
+                return image, self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            failed += 1
+            frames_left = self.frame_count is not None and self._attempted < self.frame_count
+            if not frames_left or failed > MAX_BAD_FRAMES_IN_A_ROW:
+                return None
 
     def close(self) -> None:
+        """Release the file."""
         if self.capture is not None:
             self.capture.release()
             self.capture = None
 
 
 class ImageFolderReader:
-    """The images of a folder, sorted by name, played at `fps`; unreadable images are skipped."""
+    """The images of a folder, sorted by name, played at `fps`; unreadable images are skipped
+    (counted in `skipped`, named in `skipped_images`)."""
 
     live = False
 
     def __init__(self, path: str | Path, fps: float = 10.0) -> None:
         self.path = Path(path)
-        self.fps = fps
+        self.fps: float | None = fps
         self.paths: list[Path] = []
         self.position = 0
         self.frame_count: int | None = None
-        self.skipped: list[str] = []
+        self.skipped = 0
+        self.skipped_images: list[str] = []
 
     def open(self) -> None:
+        """List the folder's images and start from the first."""
         if not self.path.is_dir():
-            raise ReaderError(f"image folder not found: {self.path}")
+            raise ReaderError(f"image folder not found: {self.path}", permanent=True)
         self.paths = find_images([self.path])
         if not self.paths:
-            raise ReaderError(f"no images in {self.path} (looked for {', '.join(IMAGE_SUFFIXES)})")
+            raise ReaderError(f"no images in {self.path} (looked for {', '.join(IMAGE_SUFFIXES)})", permanent=True)
         self.frame_count = len(self.paths)
+        self.position, self.skipped, self.skipped_images = 0, 0, []
 
     def read(self) -> tuple[np.ndarray, float | None] | None:
+        """The next readable image, timed by its place in the folder; None after the last."""
         while self.position < len(self.paths):
             index, self.position = self.position, self.position + 1
             try:
-                return read_image(self.paths[index]), index / self.fps
+                return read_image(self.paths[index]), index / (self.fps or 10.0)
             except ImageReadError as exc:
-                self.skipped.append(str(exc))
+                self.skipped += 1
+                if len(self.skipped_images) < 100:
+                    self.skipped_images.append(self.paths[index].name)
                 log.warning("skipping %s", exc)
         return None
 
     def close(self) -> None:
+        """Nothing to release; reading stops."""
         self.position = len(self.paths)
 
 
-class CaptureReader:
-    """A webcam (integer index) or a network stream (rtsp/http/...), read through OpenCV.
+def open_reader_for(uri: str, fps: float = 10.0, open_timeout_s: float = 10.0, stall_timeout_s: float = 5.0) -> FrameReader:
+    """The reader a source URI calls for.
 
-    Network streams use FFmpeg with open/read timeouts: a stream that stays open but sends
-    nothing for `read_timeout_s` makes `read()` return None (a stall is a loss).
+    Args:
+        uri: a webcam index ('0'), a network URL (rtsp/http/...), an image folder or a video file.
+        fps: the frame rate given to an image folder.
+        open_timeout_s: how long a camera or stream may take to open.
+        stall_timeout_s: a live source that sends no new frame for this long is lost.
+
+    Returns:
+        A reader, not yet opened.
     """
+    from stream.sources.capture import CaptureReader
 
-    live = True
-
-    def __init__(self, uri: str | int, open_timeout_s: float = 10.0, read_timeout_s: float = 5.0) -> None:
-        self.uri = uri
-        self.open_timeout_s = open_timeout_s
-        self.read_timeout_s = read_timeout_s
-        self.capture: cv2.VideoCapture | None = None
-        self.fps: float | None = None
-        self.frame_count = None
-
-    @property
-    def is_webcam(self) -> bool:
-        return isinstance(self.uri, int)
-
-    def open(self) -> None:
-        if self.is_webcam:
-            if os.name == "posix" and not Path(f"/dev/video{self.uri}").exists():
-                raise ReaderError(f"webcam {self.uri} not found (no /dev/video{self.uri})")
-            capture = cv2.VideoCapture(self.uri)
-        else:
-            if str(self.uri).startswith("rtsp"):
-                os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout_s * 1000),
-                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout_s * 1000)]
-            capture = cv2.VideoCapture(str(self.uri), cv2.CAP_FFMPEG, params)
-        if not capture.isOpened():
-            capture.release()
-            raise ReaderError(f"cannot open {'webcam ' if self.is_webcam else ''}{self.uri}")
-        self.capture = capture
-        self.fps = _capture_fps(capture)
-
-    def read(self) -> tuple[np.ndarray, float | None] | None:
-        if self.capture is None:
-            return None
-        started = time.monotonic()
-        ok, image = self.capture.read()
-        if not ok or image is None:
-            log.debug("read from %s failed after %.1fs", self.uri, time.monotonic() - started)
-            return None
-        return image, None
-
-    def close(self) -> None:
-        if self.capture is not None:
-            self.capture.release()
-            self.capture = None
-
-
-def open_reader_for(uri: str, fps: float = 10.0, open_timeout_s: float = 10.0, read_timeout_s: float = 5.0) -> FrameReader:
-    """The reader a source URI calls for: webcam index, network URL, image folder or video file."""
-    if uri.isdigit():
-        return CaptureReader(int(uri))
-    if uri.lower().startswith(NETWORK_SCHEMES):
-        return CaptureReader(uri, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s)
-    if uri.startswith("file://"):
-        uri = uri[len("file://"):]
-    if Path(uri).is_dir():
-        return ImageFolderReader(uri, fps=fps)
-    return VideoFileReader(uri)
+    if is_webcam(uri):
+        return CaptureReader(int(uri), open_timeout_s=open_timeout_s, stall_timeout_s=stall_timeout_s)
+    if is_network(uri):
+        return CaptureReader(uri, open_timeout_s=open_timeout_s, stall_timeout_s=stall_timeout_s)
+    path = uri.removeprefix("file://")
+    if Path(path).is_dir():
+        return ImageFolderReader(path, fps=fps)
+    return VideoFileReader(path)

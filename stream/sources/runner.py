@@ -4,9 +4,14 @@
         |                      | loss or stall (live)
         |  open fails          v
         +-------------> RECONNECTING --backoff with jitter--> CONNECTING
-                               | too many tries (or not live)
-                               v
+                               | too many failed tries in a row, a permanent
+                               v error, or a source that is not live
                              FAILED
+A reconnect counts as a recovery only once the stream has delivered frames for
+`ReconnectPolicy.stable_s`: a stream that connects and drops at once uses up its attempts like
+one that cannot be opened, so `max_attempts` bounds outages, not just failed opens.
+The queue policy can be left to the source (None): `block` for finite sources, `drop_oldest`
+for live ones, decided once the reader knows (an MP4 served over HTTP is finite).
 Presentation times are made monotonic per source: a time that jumps backwards or resets (seen
 with real RTSP cameras, and after a reconnect) continues from the last one instead.
 """
@@ -37,14 +42,17 @@ class SourceState(str, enum.Enum):
 
 @dataclass(frozen=True)
 class ReconnectPolicy:
-    """Exponential backoff with jitter; `max_attempts=None` retries forever."""
+    """Exponential backoff with jitter; `max_attempts=None` retries forever; a connection that
+    streams for `stable_s` resets the count."""
 
     initial_s: float = 0.5
     max_s: float = 10.0
     jitter: float = 0.25
     max_attempts: int | None = 10
+    stable_s: float = 5.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before try number `attempt` (1-based)."""
         base = min(self.max_s, self.initial_s * 2 ** max(0, attempt - 1))
         return base * (1 + rng.uniform(-self.jitter, self.jitter))
 
@@ -57,7 +65,7 @@ class SourceRunner:
         source_id: str,
         reader: FrameReader,
         queue: FrameQueue,
-        policy: QueuePolicy,
+        policy: QueuePolicy | None,
         reconnect: ReconnectPolicy | None = None,
         realtime: bool = False,
     ) -> None:
@@ -70,6 +78,7 @@ class SourceRunner:
         self.state = SourceState.CONNECTING
         self.error: str | None = None
         self.reconnects = 0
+        self.outages = 0
         self.frames_read = 0
         self.pts_corrections = 0
         self._stop = threading.Event()
@@ -91,6 +100,11 @@ class SourceRunner:
         self._thread.join(timeout)
 
     @property
+    def effective_policy(self) -> QueuePolicy:
+        """The queue policy in force: the configured one, else by what the reader turned out to be."""
+        return self.policy or ("drop_oldest" if self.reader.live or self.realtime else "block")
+
+    @property
     def finished(self) -> bool:
         return self.state in (SourceState.ENDED, SourceState.FAILED) or not self._thread.is_alive()
 
@@ -108,19 +122,23 @@ class SourceRunner:
                 except ReaderError as exc:
                     self.error = str(exc)
                     attempt += 1
-                    if not self._should_retry(attempt):
+                    if exc.permanent or not self._should_retry(attempt):
                         self._set_state(SourceState.FAILED)
                         return
                     self._backoff(attempt)
                     continue
                 self._set_state(SourceState.STREAMING)
-                attempt, self.error = 0, None
+                self.error = None
+                started = time.monotonic()
                 ended_cleanly = self._stream()
                 self.reader.close()
                 if ended_cleanly or self._stop.is_set():
                     self._set_state(SourceState.ENDED)
                     return
-                self.error = f"lost {self.source_id} (no frame within the read timeout or connection closed)"
+                self.outages += 1
+                if time.monotonic() - started >= self.reconnect.stable_s:
+                    attempt = 0  # it had recovered: this is a new outage
+                self.error = f"lost {self.source_id} (no new frame within the stall timeout, or the connection closed)"
                 attempt += 1
                 if not self._should_retry(attempt):
                     self._set_state(SourceState.FAILED)
@@ -143,7 +161,8 @@ class SourceRunner:
     def _backoff(self, attempt: int) -> None:
         self._set_state(SourceState.RECONNECTING)
         delay = self.reconnect.delay(attempt, self._rng)
-        log.warning("source %s: %s; retry %d in %.1fs", self.source_id, self.error, attempt, delay)
+        level = logging.WARNING if attempt == 1 else logging.DEBUG  # one warning per outage, not one per try
+        log.log(level, "source %s: %s; retry %d in %.1fs", self.source_id, self.error, attempt, delay)
         if self._stop.wait(delay):
             return
         self.reconnects += 1
@@ -160,9 +179,9 @@ class SourceRunner:
             pts = self._monotonic_pts(pts)
             if self.realtime and pts is not None:
                 self._stop.wait(max(0.0, start_wall + pts - time.monotonic()))
-            frame = Frame(self.source_id, self.frames_read, pts, time.time(), image, time.monotonic())
+            frame = Frame(self.source_id, self.frames_read, pts, time.time(), image, time.monotonic(), self.reader.fps)
             self.frames_read += 1
-            if not self.queue.put(frame, self.policy):
+            if not self.queue.put(frame, self.effective_policy):
                 return True  # the queue closed: the pipeline is shutting down
         return True
 
