@@ -16,6 +16,9 @@ ARGS ?=
 
 .PHONY: setup run test clean
 
+# A make variable as one shell word, whatever it holds (spaces, &, ;, quotes, $): camera URLs do.
+shell_word = '$(subst ','\'',$(1))'
+
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -26,8 +29,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: $(STAMP)
-	@test -n "$(SOURCE)" || { echo "usage: make run SOURCE=<video, image folder, webcam index or URL> [MODEL=<hub id or dir>] [CONFIG=configs/offline.yaml] [OUT=out/run] [ARGS='--detect-every 5']"; exit 2; }
-	$(VENV)/bin/fashion-stream run --config $(CONFIG) --source $(SOURCE) --out $(OUT) $(if $(MODEL),--model $(MODEL)) $(ARGS)
+	@test -n $(call shell_word,$(value SOURCE)) || { echo "usage: make run SOURCE=<video, image folder, webcam index or URL> [MODEL=<hub id or dir>] [CONFIG=configs/offline.yaml] [OUT=out/run] [ARGS='--detect-every 5']"; exit 2; }
+	@$(VENV)/bin/fashion-stream run --config $(call shell_word,$(value CONFIG)) --source $(call shell_word,$(value SOURCE)) \
+		--out $(call shell_word,$(value OUT)) --overwrite $(if $(MODEL),--model $(call shell_word,$(value MODEL))) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)

@@ -1,18 +1,19 @@
 """Fashion taxonomy: maps checkpoint labels to Fashionpedia supercategories and shop groups.
 
-The mapping is data (`configs/taxonomy.yaml`); this module only reads it and answers look-ups.
+The mapping is data (`engines/taxonomy.yaml`, shipped inside the package and read with
+importlib.resources, so an installed wheel has it); this module only reads it and answers look-ups.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from engines.errors import EngineError
 
-DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parents[1] / "configs" / "taxonomy.yaml"
 UNKNOWN_SUPERCATEGORY = "unknown"
 
 
@@ -47,16 +48,23 @@ class Taxonomy:
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """Read a taxonomy YAML file (default: the one shipped in `configs/`)."""
-    path = Path(path) if path is not None else DEFAULT_TAXONOMY_PATH
+    """Read a taxonomy YAML file.
+
+    Args:
+        path: a taxonomy file; None reads the one shipped with the package.
+
+    Returns:
+        The taxonomy.
+    """
+    source = Path(path) if path is not None else resources.files("engines") / "taxonomy.yaml"
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise EngineError(f"taxonomy file not found: {path}") from exc
+        raise EngineError(f"taxonomy file not found: {source}") from exc
     except yaml.YAMLError as exc:
-        raise EngineError(f"taxonomy file {path} is not valid YAML: {exc}".splitlines()[0]) from exc
+        raise EngineError(f"taxonomy file {source} is not valid YAML: {exc}".splitlines()[0]) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("labels"), dict):
-        raise EngineError(f"taxonomy file {path} needs a 'labels' mapping")
+        raise EngineError(f"taxonomy file {source} needs a 'labels' mapping")
     groups = tuple(raw.get("groups") or ())
     labels: dict[str, LabelInfo] = {}
     for name, entry in raw["labels"].items():

@@ -58,6 +58,19 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--top-k", type=int, default=None, help="keep at most K detections per frame")
 
 
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    """Options of `export onnx`."""
+    parser.add_argument("--model", required=True, help="hub id or local YOLOS checkpoint directory")
+    parser.add_argument("--out", type=Path, required=True, help="output .onnx file")
+    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=(512, 864),
+                        help="fixed model input, multiples of 16 (default 512 864)")
+    parser.add_argument("--opset", type=int, default=18)
+    parser.add_argument("--optimize", action="store_true", help="apply ONNX Runtime transformer fusions")
+    parser.add_argument("--int8", action="store_true", help="dynamic INT8 quantization of the weights (CPU)")
+    parser.add_argument("--fp16", action="store_true", help="FP16 graph and I/O, LayerNorm in FP32 (for TensorRT / GPUs)")
+    parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime vs PyTorch check")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line grammar."""
     parser = OneLineParser(prog="fashion-stream", description="Fine-grained garment detection on images and video.")
@@ -88,8 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export the model for a faster engine")
     formats = export.add_subparsers(dest="format", required=True, parser_class=OneLineParser)
-    from tools.export_onnx import add_export_options
-
     add_export_options(formats.add_parser("onnx", help="ONNX file (fixed input size, dynamic batch) for --backend onnx/tensorrt"))
     engine = formats.add_parser("tensorrt", help="build (or find in the cache) the TensorRT engine of an exported .onnx")
     engine.add_argument("onnx", help="a file written by `fashion-stream export onnx`")
@@ -228,9 +239,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Export to ONNX, or build a TensorRT engine from an export."""
     if args.format == "onnx":
-        from tools.export_onnx import run_export
+        from engines.export_onnx import export_onnx, max_output_difference
 
-        return run_export(args)
+        path = export_onnx(args.model, args.out, tuple(args.input_size), args.opset, args.optimize, args.int8, args.fp16)
+        message = f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, input {args.input_size[0]}x{args.input_size[1]}, dynamic batch)"
+        if not args.no_verify:
+            message += f"; max |ORT - PyTorch| on random input: {max_output_difference(args.model, path):.2e}"
+        print(message)
+        return 0
     from engines.tensorrt_engine import build_engine
 
     print(build_engine(args.onnx, precision=args.precision, max_batch=args.max_batch))

@@ -51,6 +51,13 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
+def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageReadError(
+            f"image too large: {path} is {width}x{height} ({width * height / 1e6:.0f} MP, limit {max_pixels / 1e6:.0f} MP)"
+        )
+
+
 def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read an image file as an upright BGR uint8 frame, or raise `ImageReadError`."""
     path = Path(path)
@@ -60,16 +67,14 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
         raise ImageReadError(f"{path} is a directory, not an image")
     try:
         with warnings.catch_warnings():
+            # Pillow's own guard stays on (process-wide, for everyone); it warns from 89 MP, below our limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = None  # the size check below replaces Pillow's
             with Image.open(path) as image:
-                width, height = image.size
-                if width * height > max_pixels:
-                    raise ImageReadError(
-                        f"image too large: {path} is {width}x{height} ({width * height / 1e6:.0f} MP, limit {max_pixels / 1e6:.0f} MP)"
-                    )
+                _check_size(path, *image.size, max_pixels)
                 image = ImageOps.exif_transpose(image)
                 rgb = _to_rgb_array(image)
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"image too large: {path} ({str(exc).split('(')[-1].split(')')[0]}; limit {max_pixels / 1e6:.0f} MP)") from exc
     except UnidentifiedImageError as exc:
         raise ImageReadError(f"not an image or unsupported format: {path}") from exc
     except (OSError, SyntaxError, ValueError) as exc:

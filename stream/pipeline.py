@@ -227,11 +227,8 @@ class Pipeline:
         sources = {}
         for runner in self.runners:
             reader = runner.reader
-            expected, skipped = reader.frame_count, getattr(reader, "skipped", 0)
-            truncated = (
-                runner.state == SourceState.ENDED and not self._stop.is_set() and self.fatal is None
-                and expected is not None and runner.frames_read + skipped < 0.99 * expected - 1
-            )
+            expected, skipped = reader.frame_count, reader.skipped
+            truncated = runner.state == SourceState.ENDED and not self._stop.is_set() and self.fatal is None and reader.truncated
             sources[runner.source_id] = {
                 "state": runner.state.value,
                 "error": runner.error,

@@ -26,6 +26,7 @@ class ScriptedReader:
         self.fps = 10.0
         self.frame_count = None if live else frames_per_session
         self.skipped = 0
+        self.truncated = False
         self.pts = pts
         self.session_frames = 0
         self.total = 0

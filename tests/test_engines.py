@@ -17,7 +17,7 @@ from engines.postprocess import PostprocessSettings
 from engines.preprocess import SizeSettings
 from engines.tensorrt_engine import EngineSpec, onnx_for_precision
 from tools.agreement import agreement, match_detections
-from tools.export_onnx import export_onnx
+from engines.export_onnx import export_onnx
 
 CANVAS = (256, 320)  # small fixed input keeps the suite fast; the export default is 512x864
 POST = PostprocessSettings(threshold=0.1)
@@ -200,7 +200,7 @@ def test_frozen_position_embeddings_give_the_same_outputs_and_no_resize_is_left(
     outputs must not change, and the ONNX graph must not resample on every call."""
     from transformers import YolosConfig, YolosForObjectDetection
 
-    from tools.export_onnx import freeze_position_embeddings
+    from engines.export_onnx import freeze_position_embeddings
     from tools.make_checkpoint import PRESETS, spread_random_weights
 
     config = YolosConfig(**PRESETS["tiny"], image_size=[320, 480], use_mid_position_embeddings=mid_embeddings, num_labels=3)

@@ -85,3 +85,19 @@ def test_find_images_expands_folders_sorted(tmp_path):
     for name in ["b.png", "a.jpg", "c.webp", "readme.txt"]:
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in find_images([tmp_path])] == ["a.jpg", "b.png", "c.webp"]
+
+
+def test_reading_leaves_pillows_decompression_bomb_guard_on(tmp_path):
+    """Regression: reading an image switched Pillow's guard off for the whole process."""
+    before = Image.MAX_IMAGE_PIXELS
+    Image.fromarray(_gradient_rgb(20, 30)).save(tmp_path / "small.png")
+    read_image(tmp_path / "small.png")
+    assert Image.MAX_IMAGE_PIXELS == before is not None
+
+
+def test_an_image_over_pillows_bomb_limit_is_a_one_line_too_large(tmp_path, monkeypatch):
+    Image.fromarray(_gradient_rgb(200, 300)).save(tmp_path / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)  # 60 000 px is then over twice the limit: Pillow raises
+    with pytest.raises(ImageReadError, match="image too large") as info:
+        read_image(tmp_path / "bomb.png", max_pixels=10**9)
+    assert "\n" not in str(info.value)

@@ -119,7 +119,7 @@ def run_engine(engine: str, files: dict[str, str], canvas, batches, runs, pipeli
 
 
 def export_variants(checkpoint: str, canvas: tuple[int, int], folder: Path) -> dict[str, str]:
-    from tools.export_onnx import export_onnx
+    from engines.export_onnx import export_onnx
 
     return {
         "checkpoint": checkpoint,

@@ -30,7 +30,7 @@ def choose_providers(device: str, available: list[str]) -> list[str]:
 
 
 class OnnxRuntimeBackend:
-    """Runs an exported model (`tools.export_onnx`) with ONNX Runtime."""
+    """Runs an exported model (`engines.export_onnx`) with ONNX Runtime."""
 
     name = "onnx"
 

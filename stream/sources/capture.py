@@ -54,7 +54,8 @@ class _Grabber:
         self.cond = threading.Condition()
         self.ended = self.stopped = False
         self.overflow = 0
-        threading.Thread(target=self._run, name=f"grab-{name}", daemon=True).start()
+        self.thread = threading.Thread(target=self._run, name=f"grab-{name}", daemon=True)
+        self.thread.start()
 
     def _run(self) -> None:
         try:
@@ -138,6 +139,7 @@ class CaptureReader:
         self.fps: float | None = None
         self.frame_count: int | None = None
         self.skipped = 0
+        self.frames = 0
         self.stale = 0
         self.stalls = 0
         self._overflow_before = 0
@@ -148,6 +150,11 @@ class CaptureReader:
     def is_webcam(self) -> bool:
         """True for a webcam index."""
         return isinstance(self.uri, int)
+
+    @property
+    def truncated(self) -> bool:
+        """A finite stream (an MP4 over HTTP) that ended well before its frame count."""
+        return not self.live and self.frame_count is not None and self.frames < 0.99 * self.frame_count - 1
 
     @property
     def overflow(self) -> int:
@@ -175,6 +182,7 @@ class CaptureReader:
         self.fps = capture_fps(capture)
         self.frame_count = capture_frame_count(capture) if not self.is_webcam else None
         self.live = self.frame_count is None
+        self.frames = 0
         self._last_lag = None
         self._grabber = _Grabber(capture, self.name, self.live)
 
@@ -206,11 +214,14 @@ class CaptureReader:
             if self.live and self._is_stale(stream_ms, arrival):
                 self.stale += 1
                 continue
+            self.frames += 1
             return image, None if self.live else stream_ms / 1000.0
 
     def close(self) -> None:
-        """Stop reading; the capture is released by its thread."""
+        """Stop reading and wait (bounded by FFmpeg's read timeout) for the capture thread to
+        release the capture; a capture still inside a read at interpreter exit aborts the process."""
         if self._grabber is not None:
-            self._overflow_before += self._grabber.overflow
-            self._grabber.stop()
-            self._grabber = None
+            grabber, self._grabber = self._grabber, None
+            grabber.stop()
+            grabber.thread.join(self.stall_timeout_s + 3.0)
+            self._overflow_before += grabber.overflow

@@ -37,13 +37,15 @@ class FrameReader(Protocol):
 
     `live` is True when frames come at the source's own pace and a loss should be retried; a
     network reader finds out when it opens (an MP4 served over HTTP is finite). `skipped` counts
-    frames passed over because they could not be decoded.
+    frames passed over because they could not be decoded; `truncated` is True when a finite
+    source stopped before its last frame (a cut-off or corrupt file).
     """
 
     live: bool
     fps: float | None
     frame_count: int | None
     skipped: int
+    truncated: bool
 
     def open(self) -> None: ...
 
@@ -79,7 +81,17 @@ class VideoFileReader:
         self.fps: float | None = None
         self.frame_count: int | None = None
         self.skipped = 0
+        self.truncated = False
         self._attempted = 0
+        self._last_pts = -1.0
+
+    def _ended_before_its_duration(self) -> bool:
+        """The last frame read is well before the container's end (a cut-off file). Frames lost
+        inside a damaged stretch do not count: the frames after it still reach the end."""
+        if self.frame_count is None or not self.fps:
+            return False
+        frame_s = 1.0 / self.fps
+        return self._last_pts + frame_s < 0.98 * self.frame_count * frame_s - frame_s
 
     def open(self) -> None:
         """Open the file (again, from its start)."""
@@ -96,6 +108,8 @@ class VideoFileReader:
         self.fps = capture_fps(capture)
         self.frame_count = capture_frame_count(capture)
         self.skipped = self._attempted = 0
+        self.truncated = False
+        self._last_pts = -1.0
 
     def read(self) -> tuple[np.ndarray, float | None] | None:
         """The next decodable frame and its time, or None at the end."""
@@ -109,10 +123,12 @@ class VideoFileReader:
                 if failed:
                     self.skipped += failed
                     log.warning("%s: skipped %d undecodable frame(s) before frame %d", self.path, failed, self._attempted - 1)
-                return image, self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                self._last_pts = self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                return image, self._last_pts
             failed += 1
             frames_left = self.frame_count is not None and self._attempted < self.frame_count
             if not frames_left or failed > MAX_BAD_FRAMES_IN_A_ROW:
+                self.truncated = self._ended_before_its_duration()
                 return None
 
     def close(self) -> None:
@@ -136,6 +152,7 @@ class ImageFolderReader:
         self.frame_count: int | None = None
         self.skipped = 0
         self.skipped_images: list[str] = []
+        self.truncated = False
 
     def open(self) -> None:
         """List the folder's images and start from the first."""

@@ -1,8 +1,5 @@
-"""Export a YOLOS checkpoint to ONNX with a fixed input size and a dynamic batch axis.
-
-    python -m tools.export_onnx --model CHECKPOINT --out model.onnx [--input-size 512 864]
-           [--opset 18] [--optimize] [--int8]
-    (also `fashion-stream export onnx ...`)
+"""Export a YOLOS checkpoint to ONNX with a fixed input size and a dynamic batch axis
+(`fashion-stream export onnx --model CHECKPOINT --out model.onnx [--input-size 512 864] ...`).
 
 Exporter: the TorchScript-based one (`dynamo=False`). With a fixed H x W the position-embedding
 interpolation of YOLOS gives the same tensor for every frame, so it is computed once before the
@@ -21,7 +18,6 @@ from (TensorRT 11 has no FP16 builder flag any more).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import tempfile
 import warnings
@@ -160,35 +156,3 @@ def max_output_difference(model_ref: str, onnx_path: str | Path, batch: int = 2,
     with torch.inference_mode():
         out = load_yolos_model(model_ref)(pixel_values=torch.from_numpy(pixels))
     return float(max(np.abs(ort_logits - out.logits.numpy()).max(), np.abs(ort_boxes - out.pred_boxes.numpy()).max()))
-
-
-def add_export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="hub id or local YOLOS checkpoint directory")
-    parser.add_argument("--out", type=Path, required=True, help="output .onnx file")
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=DEFAULT_INPUT_HW,
-                        help="fixed model input, multiples of 16 (default 512 864)")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET)
-    parser.add_argument("--optimize", action="store_true", help="apply ONNX Runtime transformer fusions")
-    parser.add_argument("--int8", action="store_true", help="dynamic INT8 quantization of the weights (CPU)")
-    parser.add_argument("--fp16", action="store_true", help="FP16 graph and I/O, LayerNorm in FP32 (for TensorRT / GPUs)")
-    parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime vs PyTorch check")
-
-
-def run_export(args: argparse.Namespace) -> int:
-    """Export, then report how far ONNX Runtime's outputs are from PyTorch's."""
-    path = export_onnx(args.model, args.out, tuple(args.input_size), args.opset, args.optimize, args.int8, args.fp16)
-    message = f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, input {args.input_size[0]}x{args.input_size[1]}, dynamic batch)"
-    if not args.no_verify:
-        message += f"; max |ORT - PyTorch| on random input: {max_output_difference(args.model, path):.2e}"
-    print(message)
-    return 0
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_export_options(parser)
-    raise SystemExit(run_export(parser.parse_args()))
-
-
-if __name__ == "__main__":
-    main()
