@@ -14,12 +14,18 @@ import cv2
 import numpy as np
 
 
-def write_video(path: Path, frames: int, size: tuple[int, int] = (160, 96), fps: float = 10, color=None) -> Path:
-    """An mp4v video of random frames, or of one BGR `color` with a little noise."""
+def write_video(path: Path, frames: int, size: tuple[int, int] = (160, 96), fps: float = 10, color=None,
+                noise_rows: int | None = None) -> Path:
+    """An mp4v video of random frames, of one BGR `color` with a little noise, or of a grey
+    picture with `noise_rows` rows of noise at the top (a steady, known amount of detail)."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     rng = np.random.default_rng(0)
     for _ in range(frames):
-        if color is None:
+        if noise_rows is not None:
+            image = np.full((size[1], size[0], 3), 128, np.uint8)
+            image[:noise_rows] = rng.integers(0, 255, (noise_rows, size[0], 3), dtype=np.uint8)
+            writer.write(image)
+        elif color is None:
             writer.write(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
         else:
             writer.write(np.clip(np.array(color) + rng.integers(-12, 12, (size[1], size[0], 3)), 0, 255).astype(np.uint8))

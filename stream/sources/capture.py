@@ -14,6 +14,7 @@ over HTTP has a frame count and ends; a camera has none and is reconnected when 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -218,10 +219,22 @@ class CaptureReader:
             return image, None if self.live else stream_ms / 1000.0
 
     def close(self) -> None:
-        """Stop reading and wait (bounded by FFmpeg's read timeout) for the capture thread to
-        release the capture; a capture still inside a read at interpreter exit aborts the process."""
+        """Stop reading at once; the capture thread releases the capture when its read in progress
+        returns (FFmpeg's read timeout bounds that), and the process waits for it before exiting."""
         if self._grabber is not None:
             grabber, self._grabber = self._grabber, None
             grabber.stop()
-            grabber.thread.join(self.stall_timeout_s + 3.0)
+            _closing[:] = [(thread, deadline) for thread, deadline in _closing if thread.is_alive()]  # bounded over hours
+            _closing.append((grabber.thread, time.monotonic() + self.stall_timeout_s + 3.0))
             self._overflow_before += grabber.overflow
+
+
+_closing: list[tuple[threading.Thread, float]] = []
+
+
+@atexit.register
+def _wait_for_closing_captures() -> None:
+    """A capture thread still inside FFmpeg when the interpreter shuts down aborts the process
+    ('FATAL: exception not rethrown'): wait for each one, up to its read timeout."""
+    for thread, deadline in _closing:
+        thread.join(max(0.0, deadline - time.monotonic()))
