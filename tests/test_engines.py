@@ -99,8 +99,9 @@ def test_int8_export_is_quantized_and_measured_by_agreement(exports, frames, tor
     ops = {node.op_type for node in onnx.load(str(exports["int8"])).graph.node}
     assert {"DynamicQuantizeLinear", "MatMulInteger"} <= ops
     found = _onnx_detector(exports["int8"]).detect(frames)
-    score = agreement(torch_detections, found)
-    assert 0.0 <= score <= 1.0
+    # Held to a floor: measured 1.0 on these frames (real and generated photos) with the tiny
+    # random model; a quantization that breaks the network scores near 0.
+    assert agreement(torch_detections, found) >= 0.9
     assert agreement(torch_detections, torch_detections) == 1.0
 
 
@@ -127,10 +128,9 @@ def test_onnx_backend_errors_are_one_line(exports, tiny_checkpoint, tmp_path):
         _onnx_detector(exports["fp32"], size=SizeSettings(canvas=(512, 864)))
     with pytest.raises(EngineError, match="fp32 export"):
         _onnx_detector(exports["fp32"], fp16=True)
-    with pytest.raises(EngineError, match="no CUDA provider"):
-        if "CUDAExecutionProvider" in ort.get_available_providers():
-            pytest.skip("this onnxruntime has CUDA")
-        YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), backend="onnx", device="cuda"))
+    if "CUDAExecutionProvider" not in ort.get_available_providers():  # else this error cannot happen here
+        with pytest.raises(EngineError, match="no CUDA provider"):
+            YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), backend="onnx", device="cuda"))
 
 
 def test_engine_cache_key_changes_with_every_input():

@@ -140,3 +140,23 @@ def test_image_folder_is_sorted_paced_and_skips_bad_images(tmp_path):
         items.append(item)
     assert [pts for _, pts in items] == [0.0, 0.25, 0.75]  # the bad image keeps its time slot
     assert reader.skipped == 1 and reader.skipped_images == ["bad.png"]
+
+
+def test_readers_never_change_the_process_environment(monkeypatch):
+    """Regression: OPENCV_FFMPEG_CAPTURE_OPTIONS was set from reader threads; it is now set once,
+    when a pipeline starts, and a value the user set is kept."""
+    import os
+    import threading
+
+    from stream.sources.capture import configure_ffmpeg_capture
+
+    monkeypatch.delenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", raising=False)
+    before = dict(os.environ)
+    reader = open_reader_for("rtsp://127.0.0.1:9/cam", open_timeout_s=0.5, stall_timeout_s=0.5)
+    thread = threading.Thread(target=lambda: pytest.raises(ReaderError, reader.open))
+    thread.start()
+    thread.join(10)
+    assert dict(os.environ) == before
+    monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;udp")
+    configure_ffmpeg_capture()
+    assert os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] == "rtsp_transport;udp"

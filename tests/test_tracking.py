@@ -137,7 +137,8 @@ def test_events_come_once_and_in_order():
     assert (changed["slot"], changed["from"], changed["to"]) == ("outerwear", "jacket", None)
     assert 20 + TrackingSettings().slot_miss_limit - 1 <= changed["frame"] <= 20 + TrackingSettings().slot_miss_limit + 1
     leave = (first + later + gone)[-1]
-    assert leave["dwell_s"] == round(38 / 25, 2)  # confirmed on its 2nd frame (ByteTrack), last seen on frame 39 and set(leave["outfit"]) == {"upper", "lower"}
+    assert leave["dwell_s"] == round(38 / 25, 2)  # confirmed on its 2nd frame (ByteTrack), last seen on frame 39
+    assert set(leave["outfit"]) == {"upper", "lower"}
 
 
 def test_frames_between_detector_runs_get_predicted_boxes():
