@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def _looks_like_path(ref: str) -> bool:
     """A ref is local when it exists on disk or cannot be a hub id ('name' or 'org/name')."""
-    return Path(ref).expanduser().exists() or ref.startswith((".", "/", "~")) or ref.count("/") > 1 or os.sep != "/" and os.sep in ref
+    return Path(ref).expanduser().exists() or ref.startswith((".", "/", "~")) or ref.count("/") > 1 or (os.sep != "/" and os.sep in ref)
 
 
 def _check_local_checkpoint(path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import numpy as np
 import supervision as sv
@@ -67,7 +67,7 @@ class YolosDetector:
         self.labels = LabelTable.build(id2label, taxonomy)
 
     @classmethod
-    def from_settings(cls, settings: DetectorSettings) -> "YolosDetector":
+    def from_settings(cls, settings: DetectorSettings) -> YolosDetector:
         """Load the checkpoint and build the chosen backend."""
         taxonomy = load_taxonomy(settings.taxonomy_path)
         if settings.backend == "torch":
@@ -98,7 +98,7 @@ class YolosDetector:
         """Release the backend's memory (GPU buffers, sessions); call once the detector is done."""
         self.backend.close()
 
-    def __enter__(self) -> "YolosDetector":
+    def __enter__(self) -> YolosDetector:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -132,9 +132,8 @@ def _optimize(src: Path, config, dst: Path) -> Path:
 
 def _quantize(src: Path, dst: Path) -> Path:
     """Dynamic INT8 quantization of the MatMul weights (activations quantized at run time)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})

@@ -34,7 +34,7 @@ class OnnxModelInfo:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "OnnxModelInfo":
+    def from_json(cls, text: str) -> OnnxModelInfo:
         data = json.loads(text)
         data["id2label"] = {int(k): v for k, v in data["id2label"].items()}
         for key in ("input_hw", "mean", "std"):

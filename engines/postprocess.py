@@ -27,7 +27,7 @@ class LabelTable:
     groups: np.ndarray
 
     @classmethod
-    def build(cls, id2label: dict[int, str], taxonomy: Taxonomy) -> "LabelTable":
+    def build(cls, id2label: dict[int, str], taxonomy: Taxonomy) -> LabelTable:
         """Build the table for a checkpoint's labels (ids 0..n-1)."""
         infos = [taxonomy.lookup(id2label[i]) for i in range(len(id2label))]
         return cls(

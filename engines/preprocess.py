@@ -13,8 +13,9 @@ trained with and the reference processor uses (bit-identical pixels); `opencv` i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import cv2
 import numpy as np

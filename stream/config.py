@@ -99,7 +99,7 @@ class RunConfig(Strict):
     progress: bool = True
 
     @model_validator(mode="after")
-    def _unique_source_ids(self) -> "RunConfig":
+    def _unique_source_ids(self) -> RunConfig:
         ids = [s.id for s in self.sources if s.id]
         if len(ids) != len(set(ids)):
             raise ValueError("source ids must be unique")

@@ -137,7 +137,7 @@ class Pipeline:
         if self.tracking is not None:
             try:
                 final = EndEvents(self.tracking.finish())
-            except Exception:  # noqa: BLE001 - the outputs are finalized all the same
+            except Exception:
                 log.exception("tracking failed to finish")
                 final = EndEvents()
             for worker in self.workers:

@@ -8,9 +8,9 @@ import shutil
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 from engines.detector import DetectorSettings, YolosDetector
 from engines.postprocess import PostprocessSettings

@@ -25,7 +25,7 @@ class MjpegCamera:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/stream.mjpg"
 
-    def start(self) -> "MjpegCamera":
+    def start(self) -> MjpegCamera:
         camera = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,8 @@ import sys
 import time
 
 SYSTEM_PYTHON = os.environ.get("FASHION_STREAM_GST_PYTHON", "/usr/bin/python3")
-PROBE = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); assert Gst.ElementFactory.find('{enc}')"
+PROBE = ("import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer; "
+         "Gst.init(None); assert Gst.ElementFactory.find('{enc}')")
 
 
 def unavailable_reason() -> str | None:
@@ -27,7 +28,8 @@ def unavailable_reason() -> str | None:
         if probe.returncode == 0:
             return None
     last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
-    return f"GStreamer RTSP server unavailable in {SYSTEM_PYTHON} ({last}); apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-ugly"
+    return (f"GStreamer RTSP server unavailable in {SYSTEM_PYTHON} ({last}); "
+            "apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-ugly")
 
 
 def free_port() -> int:
@@ -48,7 +50,7 @@ class RtspCamera:
     def url(self) -> str:
         return f"rtsp://127.0.0.1:{self.port}/cam"
 
-    def start(self, timeout_s: float = 15.0) -> "RtspCamera":
+    def start(self, timeout_s: float = 15.0) -> RtspCamera:
         self.process = subprocess.Popen(
             [SYSTEM_PYTHON, __file__, str(self.port), str(self.fps)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,

@@ -12,12 +12,12 @@ import torch
 from engines import DetectorSettings, EngineError, YolosDetector
 from engines.backends.tensorrt_backend import batch_plan
 from engines.errors import ModelLoadError
+from engines.export_onnx import export_onnx
 from engines.onnx_model import read_model_info
 from engines.postprocess import PostprocessSettings
 from engines.preprocess import SizeSettings
 from engines.tensorrt_engine import EngineSpec, onnx_for_precision
 from tools.agreement import agreement, match_detections
-from engines.export_onnx import export_onnx
 
 CANVAS = (256, 320)  # small fixed input keeps the suite fast; the export default is 512x864
 POST = PostprocessSettings(threshold=0.1)

@@ -101,7 +101,7 @@ def test_a_live_recording_has_the_cameras_frame_rate(tiny_checkpoint, tmp_path):
                                 "--out", str(out), "--sink", "video", "--no-tracking"],
                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_for(lambda: (out / "127.0.0.1_{}_cam.mp4".format(camera.port)).exists(), 60)
+        assert wait_for(lambda: (out / f"127.0.0.1_{camera.port}_cam.mp4").exists(), 60)
         time.sleep(3)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)

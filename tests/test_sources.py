@@ -160,3 +160,18 @@ def test_readers_never_change_the_process_environment(monkeypatch):
     monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;udp")
     configure_ffmpeg_capture()
     assert os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] == "rtsp_transport;udp"
+
+
+@pytest.mark.parametrize("uri, shown, source_id", [
+    ("rtsp://admin:pa%40ss:w0rd@10.0.0.7:554/Streaming/101?channel=1", "rtsp://admin:***@10.0.0.7:554/Streaming/101?channel=1",
+     "10.0.0.7_554_Streaming_101"),
+    ("http://cam.local/video.mjpg?user=bob&pwd=hunter2&fps=10", "http://cam.local/video.mjpg?user=bob&pwd=***&fps=10", "cam.local_video.mjpg"),
+    ("rtsp://viewer@[fe80::1]:8554/live", "rtsp://viewer@[fe80::1]:8554/live", "fe80_1_8554_live"),
+    ("videos/front door.mp4", "videos/front door.mp4", "front_door"),
+    ("0", "0", "webcam0"),
+])
+def test_uris_are_shown_and_named_without_their_secrets(uri, shown, source_id):
+    from stream.sources.uri import default_source_id, redact
+
+    assert redact(uri) == shown
+    assert default_source_id(uri, 3) == source_id

@@ -114,7 +114,7 @@ def run_engine(engine: str, files: dict[str, str], canvas, batches, runs, pipeli
         if torch.cuda.is_available():
             result["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
         out_queue.put(result)
-    except Exception as exc:  # noqa: BLE001 - reported as a row, the other engines go on
+    except Exception as exc:
         out_queue.put({"engine": engine, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
 
 

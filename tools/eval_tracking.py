@@ -89,7 +89,7 @@ def run_scene(seed: int, frames: int, people: int, noise: Noise, person_model: b
 def label_metrics(scenes: list[dict], which: str) -> dict:
     switches = wrong = labelled = seen = 0
     for scene in scenes:
-        for key, pairs in scene[which].items():
+        for pairs in scene[which].values():
             switches += _switches([p[0] for p in pairs])
             wrong += sum(p[0] != p[1] for p in pairs)
             labelled += len(pairs)

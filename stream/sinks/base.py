@@ -117,7 +117,7 @@ class SinkWorker:
                     if self.error is None and time.monotonic() - last_write >= self.flush_s:
                         try:
                             self.sink.flush()
-                        except Exception as exc:  # noqa: BLE001 - isolate a failing sink
+                        except Exception as exc:
                             self._fail(exc)
                     continue
                 if item is _CLOSE:
@@ -131,12 +131,12 @@ class SinkWorker:
                         self.sink.write(item)
                         self.written += 1
                     last_write = time.monotonic()
-                except Exception as exc:  # noqa: BLE001 - isolate a failing sink
+                except Exception as exc:
                     self._fail(exc)
         finally:
             try:
                 self.sink.close()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if self.error is None:
                     self._fail(exc)
 

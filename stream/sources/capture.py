@@ -74,7 +74,7 @@ class _Grabber:
                         self.overflow += 1
                     self.items.append((image, stream_ms, arrival))
                     self.cond.notify_all()
-        except Exception:  # noqa: BLE001 - a capture that throws has ended; the reader reports a loss
+        except Exception:
             log.debug("capture thread ended with an error", exc_info=True)
         finally:
             self.capture.release()

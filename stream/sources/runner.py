@@ -88,7 +88,7 @@ class SourceRunner:
         self._pts_offset = 0.0
         self._clock_start = time.monotonic()
 
-    def start(self) -> "SourceRunner":
+    def start(self) -> SourceRunner:
         self._thread.start()
         return self
 
@@ -145,7 +145,7 @@ class SourceRunner:
                     return
                 self._backoff(attempt)
             self._set_state(SourceState.ENDED)
-        except Exception as exc:  # noqa: BLE001 - a reader bug must not kill the pipeline silently
+        except Exception as exc:
             self.error = f"{self.source_id}: {type(exc).__name__}: {exc}"
             log.exception("source %s crashed", self.source_id)
             self._set_state(SourceState.FAILED)

@@ -204,9 +204,9 @@ class OutfitTracker:
         """The person's current outfit: per slot, the garment seen most, with its stable label."""
         best: dict[str, GarmentTrack] = {}
         for garment in self.garments.values():
-            if garment.owner == person_id and garment.missed < self.settings.slot_miss_limit:
-                if garment.slot not in best or garment.stabilizer.observations > best[garment.slot].stabilizer.observations:
-                    best[garment.slot] = garment
+            current = garment.owner == person_id and garment.missed < self.settings.slot_miss_limit
+            if current and (garment.slot not in best or garment.stabilizer.observations > best[garment.slot].stabilizer.observations):
+                best[garment.slot] = garment
         return {
             slot: {"label": g.stabilizer.label, "confidence": round(g.stabilizer.confidence, 3), "provisional": not g.stabilizer.locked,
                    "since_s": round(t - g.label_since, 2), "raw": g.stabilizer.raw, "garment": g.track_id,
