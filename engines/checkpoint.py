@@ -10,7 +10,6 @@ from pathlib import Path
 from engines.errors import ModelLoadError
 from engines.taxonomy import Taxonomy
 
-DEFAULT_MODEL = "valentinafeve/yolos-fashionpedia"
 GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
 
 log = logging.getLogger(__name__)

@@ -3,57 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 
 import numpy as np
 import supervision as sv
 
 from engines.backends.base import Backend, cuda_index
-from engines.checkpoint import DEFAULT_MODEL, load_yolos_model, resolve_labels
+from engines.checkpoint import load_yolos_model, resolve_labels
 from engines.errors import EngineError
 from engines.onnx_model import OnnxModelInfo, read_model_info
-from engines.postprocess import LabelTable, PostprocessSettings, postprocess
-from engines.preprocess import SizeSettings, preprocess
+from engines.postprocess import LabelTable, postprocess
+from engines.preprocess import preprocess
+from engines.settings import BACKENDS, DetectorSettings
 from engines.taxonomy import Taxonomy, load_taxonomy
 
-BACKENDS = ("torch", "onnx", "tensorrt")
-
-
-@dataclass(frozen=True)
-class DetectorSettings:
-    """Everything that decides which detections come out for a frame."""
-
-    model: str = DEFAULT_MODEL
-    backend: str = "torch"
-    device: str = "auto"
-    fp16: bool = False
-    size: SizeSettings = field(default_factory=SizeSettings)
-    postprocess: PostprocessSettings = field(default_factory=PostprocessSettings)
-    taxonomy_path: str | None = None
-    threads: int | None = None  # onnx: CPU threads (default: all cores)
-    max_batch: int = 8  # tensorrt: largest batch the engine is built for
-
-    def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise EngineError(f"unknown backend {self.backend!r}: choose one of {', '.join(BACKENDS)}")
-        threshold = self.postprocess.threshold
-        if not 0.0 <= threshold < 1.0:
-            raise EngineError(f"threshold {threshold} is out of range: use 0 <= threshold < 1")
-        if self.postprocess.nms_iou is not None and not 0.0 < self.postprocess.nms_iou <= 1.0:
-            raise EngineError(f"nms_iou {self.postprocess.nms_iou} is out of range: use 0 < nms_iou <= 1")
-        if self.postprocess.top_k is not None and self.postprocess.top_k < 1:
-            raise EngineError(f"top_k {self.postprocess.top_k} must be at least 1")
+__all__ = ["BACKENDS", "DetectorSettings", "YolosDetector"]
 
 
 def _settings_for_export(settings: DetectorSettings, info: OnnxModelInfo) -> DetectorSettings:
     """An exported model fixes the input size: frames are letterboxed onto its canvas."""
-    canvas = tuple(info.input_hw)
-    if settings.size.canvas is not None and tuple(settings.size.canvas) != canvas:
+    canvas = (int(info.input_hw[0]), int(info.input_hw[1]))
+    if settings.canvas is not None and tuple(settings.canvas) != canvas:
         raise EngineError(f"{settings.model} was exported for {canvas[0]}x{canvas[1]} input; "
-                          f"canvas {settings.size.canvas[0]}x{settings.size.canvas[1]} was asked (re-export or drop --canvas)")
+                          f"canvas {settings.canvas[0]}x{settings.canvas[1]} was asked (re-export or drop --canvas)")
     if settings.backend == "onnx" and settings.fp16 and info.precision != "fp16":
         raise EngineError(f"{settings.model} is a {info.precision} export; for FP16 with ONNX Runtime export with --fp16")
-    return replace(settings, size=replace(settings.size, canvas=canvas))
+    return settings.model_copy(update={"canvas": canvas})
 
 
 class YolosDetector:
@@ -67,9 +41,21 @@ class YolosDetector:
         self.labels = LabelTable.build(id2label, taxonomy)
 
     @classmethod
-    def from_settings(cls, settings: DetectorSettings) -> YolosDetector:
-        """Load the checkpoint and build the chosen backend."""
-        taxonomy = load_taxonomy(settings.taxonomy_path)
+    def from_settings(cls, settings: DetectorSettings | None = None, **values: object) -> YolosDetector:
+        """Load the checkpoint and build the chosen backend.
+
+        Args:
+            settings: the detector settings (default: `DetectorSettings()` with `values` applied).
+            **values: settings given by name instead, e.g. `model="ckpt/", threshold=0.3`.
+
+        Returns:
+            A ready detector; `close()` it (or use it as a context manager) to free the engine.
+        """
+        if settings is None:
+            settings = DetectorSettings.build(**values)
+        elif values:
+            settings = DetectorSettings.build(**{**settings.model_dump(), **values})
+        taxonomy = load_taxonomy(settings.taxonomy)
         if settings.backend == "torch":
             from engines.backends.torch_backend import TorchBackend
 
@@ -81,7 +67,7 @@ class YolosDetector:
         if settings.backend == "onnx":
             from engines.backends.onnx_backend import OnnxRuntimeBackend
 
-            backend = OnnxRuntimeBackend(settings.model, device=settings.device, threads=settings.threads)
+            backend: Backend = OnnxRuntimeBackend(settings.model, device=settings.device, threads=settings.threads)
         else:
             from engines.backends.tensorrt_backend import TensorRTBackend
             from engines.tensorrt_engine import build_engine
@@ -113,6 +99,6 @@ class YolosDetector:
         Returns:
             One `sv.Detections` per frame, in frame pixels, sorted by score.
         """
-        batch = preprocess(frames, self.settings.size)
+        batch = preprocess(frames, self.settings)
         raw = self.backend.infer(batch.pixel_values)
-        return postprocess(raw.logits, raw.boxes, batch.geometries, self.labels, self.settings.postprocess)
+        return postprocess(raw.logits, raw.boxes, batch.geometries, self.labels, self.settings)

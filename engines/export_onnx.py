@@ -28,7 +28,8 @@ import numpy as np
 from engines.checkpoint import load_yolos_model, resolve_labels
 from engines.errors import EngineError
 from engines.onnx_model import INPUT_NAME, OUTPUT_NAMES, OnnxModelInfo, to_fp16, write_model_info
-from engines.preprocess import IMAGENET_MEAN, IMAGENET_STD, PATCH_MULTIPLE
+from engines.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from engines.settings import PATCH_MULTIPLE
 from engines.taxonomy import load_taxonomy
 
 DEFAULT_INPUT_HW = (512, 864)

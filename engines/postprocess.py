@@ -15,6 +15,7 @@ import numpy as np
 import supervision as sv
 
 from engines.preprocess import FrameGeometry
+from engines.settings import DetectorSettings
 from engines.taxonomy import Taxonomy
 
 
@@ -35,15 +36,6 @@ class LabelTable:
             supercategories=np.array([info.supercategory for info in infos], dtype=object),
             groups=np.array([info.group for info in infos], dtype=object),
         )
-
-
-@dataclass(frozen=True)
-class PostprocessSettings:
-    """Which detections are kept: score threshold, optional class-wise NMS, optional top-k."""
-
-    threshold: float = 0.5
-    nms_iou: float | None = None
-    top_k: int | None = None
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -71,7 +63,7 @@ def boxes_to_frame(boxes_cxcywh: np.ndarray, geometry: FrameGeometry) -> np.ndar
 
 
 def frame_detections(
-    logits: np.ndarray, boxes: np.ndarray, geometry: FrameGeometry, labels: LabelTable, settings: PostprocessSettings
+    logits: np.ndarray, boxes: np.ndarray, geometry: FrameGeometry, labels: LabelTable, settings: DetectorSettings
 ) -> sv.Detections:
     """Detections of one frame from its (queries, classes + 1) logits and (queries, 4) boxes."""
     probs = softmax(logits)[:, :-1]
@@ -99,7 +91,18 @@ def postprocess(
     boxes: np.ndarray,
     geometries: list[FrameGeometry],
     labels: LabelTable,
-    settings: PostprocessSettings,
+    settings: DetectorSettings,
 ) -> list[sv.Detections]:
-    """Detections for every frame of a batch."""
+    """Detections for every frame of a batch.
+
+    Args:
+        logits: (B, queries, classes + 1) raw class logits.
+        boxes: (B, queries, 4) content-normalised cxcywh boxes.
+        geometries: where each frame sat on the model input.
+        labels: names, supercategories and groups per class id.
+        settings: `threshold`, `nms_iou` and `top_k` decide which detections are kept.
+
+    Returns:
+        One `sv.Detections` per frame, sorted by score.
+    """
     return [frame_detections(logits[i], boxes[i], geometries[i], labels, settings) for i in range(len(geometries))]

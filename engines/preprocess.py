@@ -15,44 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from engines.errors import EngineError
+from engines.settings import PATCH_MULTIPLE, DetectorSettings, Resampler
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-PATCH_MULTIPLE = 16
-
-Resampler = Literal["pil", "opencv"]
-
-
-@dataclass(frozen=True)
-class SizeSettings:
-    """How frames are sized for the model.
-
-    `shortest_edge`/`longest_edge` drive the dynamic layout; `canvas` (H, W), when set,
-    switches to the fixed letterbox layout.
-    """
-
-    shortest_edge: int = 816
-    longest_edge: int = 864
-    canvas: tuple[int, int] | None = None
-    resampler: Resampler = "pil"
-
-    def __post_init__(self) -> None:
-        if self.shortest_edge < PATCH_MULTIPLE or self.longest_edge < self.shortest_edge:
-            raise EngineError(
-                f"bad size: shortest_edge={self.shortest_edge}, longest_edge={self.longest_edge} "
-                f"(need {PATCH_MULTIPLE} <= shortest_edge <= longest_edge)"
-            )
-        if self.canvas is not None and (min(self.canvas) < PATCH_MULTIPLE or any(s % PATCH_MULTIPLE for s in self.canvas)):
-            raise EngineError(f"bad canvas {self.canvas}: height and width must be multiples of {PATCH_MULTIPLE}")
-        if self.resampler not in ("pil", "opencv"):
-            raise EngineError(f"bad resampler {self.resampler!r}: use 'pil' or 'opencv'")
 
 
 @dataclass(frozen=True)
@@ -130,23 +102,31 @@ def normalize(rgb: np.ndarray) -> np.ndarray:
     return ((scaled - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)
 
 
-def content_shape(frame_hw: tuple[int, int], size: SizeSettings) -> tuple[int, int]:
+def content_shape(frame_hw: tuple[int, int], settings: DetectorSettings) -> tuple[int, int]:
     """Size of a frame's content on the model input, for either layout."""
-    if size.canvas is not None:
-        return letterbox_shape(*frame_hw, size.canvas)
-    return yolos_resize_shape(*frame_hw, size.shortest_edge, size.longest_edge)
+    if settings.canvas is not None:
+        return letterbox_shape(*frame_hw, settings.canvas)
+    return yolos_resize_shape(*frame_hw, *settings.size)
 
 
-def preprocess(frames: Sequence[np.ndarray], size: SizeSettings) -> PreparedBatch:
-    """Turn BGR frames into one zero-padded, normalised batch (B, 3, H, W)."""
+def preprocess(frames: Sequence[np.ndarray], settings: DetectorSettings) -> PreparedBatch:
+    """Turn BGR frames into one zero-padded, normalised batch.
+
+    Args:
+        frames: BGR uint8 images of any sizes.
+        settings: the size rule (`size`), the letterbox `canvas` (if any) and the `resampler`.
+
+    Returns:
+        The (B, 3, H, W) float32 batch and where each frame's content sits on it.
+    """
     if not frames:
         raise EngineError("preprocess needs at least one frame")
     contents = []
     for frame in frames:
         rgb = cv2.cvtColor(as_bgr_uint8(frame), cv2.COLOR_BGR2RGB)
-        contents.append(normalize(resize_rgb(rgb, content_shape(rgb.shape[:2], size), size.resampler)))
-    if size.canvas is not None:
-        input_hw = size.canvas
+        contents.append(normalize(resize_rgb(rgb, content_shape(rgb.shape[:2], settings), settings.resampler)))
+    if settings.canvas is not None:
+        input_hw = settings.canvas
     else:
         input_hw = (max(c.shape[1] for c in contents), max(c.shape[2] for c in contents))
     batch = np.zeros((len(contents), 3, *input_hw), dtype=np.float32)

@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from engines.checkpoint import DEFAULT_MODEL
-from engines.detector import BACKENDS
+from pydantic import ValidationError
+
 from engines.errors import EngineError
+from stream.cli_options import DETECTOR_FLAGS, RUN_FLAGS, add_flags, apply_options
+from stream.errors import StreamError
+from stream.sinks import SINKS
 
 log = logging.getLogger("fashion-stream")
 
@@ -22,41 +25,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
-
-
-def _threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"threshold must be a number, got {text!r}") from exc
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"threshold {value} is out of range: use 0 <= threshold < 1")
-    return value
-
-
-def _canvas(text: str) -> tuple[int, int]:
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"canvas must look like 512x864 (height x width), got {text!r}") from exc
-    return height, width
-
-
-def add_detector_options(parser: argparse.ArgumentParser) -> None:
-    """Options that choose the model and decide which detections are kept."""
-    group = parser.add_argument_group("detector")
-    group.add_argument("--model", default=None,
-                       help=f"hub id or local checkpoint directory (default {DEFAULT_MODEL}); an exported .onnx for --backend onnx/tensorrt")
-    group.add_argument("--backend", choices=BACKENDS, default=None, help="inference engine (default torch)")
-    group.add_argument("--threads", type=int, default=None, help="CPU threads for the onnx backend (default: all cores)")
-    group.add_argument("--threshold", type=_threshold, default=None, help="minimum score, 0 <= t < 1 (default 0.5)")
-    group.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default auto)")
-    group.add_argument("--fp16", action="store_true", default=None, help="half precision (CUDA only)")
-    group.add_argument("--size", type=int, nargs=2, metavar=("SHORTEST", "LONGEST"), default=None,
-                       help="resize rule: shortest and longest edge (default 816 864, as the checkpoint was fine-tuned)")
-    group.add_argument("--canvas", type=_canvas, default=None, help="letterbox every frame onto one HxW canvas, e.g. 512x864")
-    group.add_argument("--nms-iou", type=float, default=None, help="class-wise NMS at this IoU (default off)")
-    group.add_argument("--top-k", type=int, default=None, help="keep at most K detections per frame")
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +41,10 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full command-line grammar."""
+    """The full command-line grammar (the settings options derived from the settings models)."""
+    from engines.settings import DetectorSettings
+    from stream.config import RunConfig
+
     parser = OneLineParser(prog="fashion-stream", description="Fine-grained garment detection on images and video.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -81,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect = commands.add_parser("detect", help="detect garments in images (files or folders)")
     detect.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
     detect.add_argument("--out", type=Path, default=Path("out/detect"), help="output folder (default out/detect)")
-    add_detector_options(detect)
+    add_flags(detect, "detector", DetectorSettings, DETECTOR_FLAGS)
 
     run = commands.add_parser("run", help="run the streaming pipeline on videos, folders, webcams or network streams")
     run.add_argument("--config", type=Path, default=None, help="YAML run config (see configs/)")
@@ -90,15 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "sources in order, keeping their settings (id, timeouts, reconnect)")
     run.add_argument("--source-id", action="append", default=None, metavar="ID",
                      help="name of the matching --source in file names and records (default: the config's id, else from the URI)")
+    run.add_argument("--sink", default=None, help="comma-separated sink types, replacing the config's: " + ", ".join(SINKS.names()))
     run.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in the output folder")
-    run.add_argument("--sink", default=None, help="comma-separated sinks: video, jsonl, frames, events (replaces the config's)")
-    run.add_argument("--out", default=None, help="output folder (default from config: out/run)")
-    run.add_argument("--batch-size", type=int, default=None)
-    run.add_argument("--detect-every", type=int, default=None, help="run the detector on every N-th frame per source")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-tracking", action="store_true", help="detections only: no people, tracks or outfits")
-    run.add_argument("--person-model", default=None, help="checkpoint with a 'person' label for tracking people (e.g. hustvl/yolos-tiny)")
-    add_detector_options(run)
+    add_flags(run, "settings", RunConfig, RUN_FLAGS)
 
     export = commands.add_parser("export", help="export the model for a faster engine")
     formats = export.add_subparsers(dest="format", required=True, parser_class=OneLineParser)
@@ -112,26 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def detector_settings(args: argparse.Namespace):
     """DetectorSettings from the command-line options (unset options keep their defaults)."""
-    from engines.detector import DetectorSettings
-    from engines.postprocess import PostprocessSettings
-    from engines.preprocess import SizeSettings
+    from engines.settings import DetectorSettings
+    from stream.config import describe
 
-    size = SizeSettings(
-        **({"shortest_edge": args.size[0], "longest_edge": args.size[1]} if args.size else {}),
-        canvas=args.canvas,
-    )
-    post = PostprocessSettings(
-        threshold=args.threshold if args.threshold is not None else 0.5, nms_iou=args.nms_iou, top_k=args.top_k
-    )
-    return DetectorSettings(
-        model=args.model or DEFAULT_MODEL,
-        backend=args.backend or "torch",
-        threads=args.threads,
-        device=args.device or "auto",
-        fp16=bool(args.fp16),
-        size=size,
-        postprocess=post,
-    )
+    data: dict = {}
+    given = apply_options(data, args, DETECTOR_FLAGS)
+    try:
+        return DetectorSettings(**data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = given.get(tuple(error["loc"])[:1], "settings")
+        raise StreamError(f"option {option}: {describe(error)}") from exc
 
 
 def _quiet_libraries() -> None:
@@ -155,7 +113,8 @@ def _quiet_libraries() -> None:
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run `detect` and print the per-group summary; exit 1 if some images could not be read."""
     from engines.detector import YolosDetector
-    from stream.detect_job import collect_images, prepare_output_dir, run_detect
+    from stream.detect_job import collect_images, run_detect
+    from stream.io import prepare_output_dir
 
     images = collect_images(args.inputs)  # fail fast, before the model loads
     prepare_output_dir(args.out)
@@ -170,36 +129,17 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sources_from(uris: list[str], ids: list[str] | None, templates: list[dict]) -> list[dict]:
-    """--source values filled into the config's sources in order (the last one, without its id,
-    is the template for any further ones); --source-id names them."""
-    if ids and len(ids) > len(uris):
-        from stream.errors import StreamError
-
-        raise StreamError(f"option --source-id: {len(ids)} ids for {len(uris)} --source value(s)")
-    sources = []
-    for index, uri in enumerate(uris):
-        if index < len(templates):
-            source = dict(templates[index])
-        else:
-            source = {key: value for key, value in templates[-1].items() if key != "id"} if templates else {}
-        source["uri"] = uri
-        if ids and index < len(ids):
-            source["id"] = ids[index]
-        sources.append(source)
-    return sources
-
-
 def run_config_from(args: argparse.Namespace):
     """The YAML config with the command-line values applied, validated as a whole; a bad value
     is blamed on the config file or on the option that gave it."""
+    from stream.assembly import with_sources
     from stream.config import load_config, parse_config
 
-    data = load_config(args.config).model_dump(mode="python")
+    data = load_config(args.config).model_dump(mode="python")  # a bad file is blamed on the file
     origin = str(args.config) if args.config else "command line"
     given: dict[tuple, str] = {}
     if args.source:
-        data["sources"] = _sources_from(args.source, args.source_id, data["sources"])
+        data = with_sources(data, args.source, args.source_id)
         given[("sources",)] = "--source"
     elif args.source_id:
         data["sources"] = [{**source, "id": sid} for source, sid in zip(data["sources"], args.source_id)] + data["sources"][len(args.source_id):]
@@ -207,26 +147,13 @@ def run_config_from(args: argparse.Namespace):
     if args.sink:
         data["sinks"] = [{"type": name.strip()} for name in args.sink.split(",") if name.strip()]
         given[("sinks",)] = "--sink"
-    if args.out:
-        data["output_dir"] = args.out
-        given[("output_dir",)] = "--out"
     if args.overwrite:
         data["overwrite"] = True
     if args.no_progress:
         data["progress"] = False
     if args.no_tracking:
         data["tracking"]["enabled"] = False
-    if args.person_model:
-        data["tracking"]["person_model"] = args.person_model
-        given[("tracking", "person_model")] = "--person-model"
-    detector = data["detector"]
-    overrides = {"model": args.model, "backend": args.backend, "threads": args.threads, "device": args.device, "threshold": args.threshold, "fp16": args.fp16,
-                 "size": args.size, "canvas": args.canvas, "nms_iou": args.nms_iou, "top_k": args.top_k,
-                 "batch_size": args.batch_size, "detect_every": args.detect_every}
-    for key, value in overrides.items():
-        if value is not None:
-            detector[key] = value
-            given[("detector", key)] = f"--{key.replace('_', '-')}"
+    given.update(apply_options(data, args, RUN_FLAGS))
     return parse_config(data, origin, given)
 
 

@@ -1,102 +1,69 @@
-"""Run configuration: YAML files validated with pydantic, with one-line errors naming the key."""
+"""The run config: the one settings model of a pipeline run, read from YAML, built by the CLI or
+passed in Python, with one-line errors naming the key (or the option) and what is allowed.
+
+Its sections are the settings models of the parts that use them, so each option is declared
+once, with its default and limits, next to the code it drives:
+  * `detector`: `engines.settings.DetectorSettings` plus how frames are batched;
+  * `sources`: `stream.sources.settings.SourceSettings`;
+  * `tracking`: `stream.tracking.settings.TrackingSettings`;
+  * `stages` / `sinks`: the settings models of the registered stages and sinks, by `type`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from engines.checkpoint import DEFAULT_MODEL
+from engines.settings import DetectorSettings, StrictModel, bad_value
 from stream.errors import StreamError
+from stream.registry import discriminated
+from stream.sinks import SINKS, SinkSettings
+from stream.sinks.jsonl import JsonLinesSettings
+from stream.sinks.outfit_events import OutfitEventsSettings
+from stream.sinks.video import VideoSinkSettings
+from stream.sources.settings import SourceSettings
+from stream.stages import STAGES, StageSettings
+from stream.stages.colors import ColorSettings
+from stream.tracking.settings import TrackingSettings
+
+if TYPE_CHECKING:
+    SinkEntry = SinkSettings
+    StageEntry = StageSettings
+else:
+    SinkEntry = discriminated(SINKS.settings_types())
+    StageEntry = discriminated(STAGES.settings_types())
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InferenceSettings(DetectorSettings):
+    """The `detector:` section: the detector's settings, and how frames are batched for it."""
+
+    batch_size: int = Field(1, ge=1, le=64, description="frames per detector call (across sources)")
+    max_wait_ms: float = Field(20.0, ge=0, description="longest wait for a batch to fill")
+    detect_every: int = Field(1, ge=1, description="run the detector on every N-th frame of each source; reuse between")
 
 
-class ReconnectConfig(Strict):
-    initial_s: float = Field(0.5, gt=0)
-    max_s: float = Field(10.0, gt=0)
-    jitter: float = Field(0.25, ge=0, lt=1)
-    max_attempts: int | None = Field(10, ge=0, description="failed reconnects in a row before giving up; null: never give up")
-    stable_s: float = Field(5.0, gt=0, description="a reconnect counts as a recovery once it has streamed this long")
+class QueueSettings(StrictModel):
+    """The frame queue between the readers and the detector."""
+
+    maxsize: int = Field(32, ge=1, description="frames each source may have waiting")
 
 
-class SourceConfig(Strict):
-    uri: str
-    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+$", description="name in file names and records (default: from the URI, without credentials)")
-    policy: Literal["block", "drop_oldest"] | None = Field(None, description="default: block for finite sources, drop_oldest for live ones")
-    fps: float = Field(10.0, gt=0, description="frame rate of an image folder")
-    realtime: bool = Field(False, description="pace a file at its own frame rate, like a camera")
-    open_timeout_s: float = Field(10.0, gt=0)
-    stall_timeout_s: float = Field(5.0, gt=0, description="no new frame for this long on a live source = lost")
-    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+class RunConfig(StrictModel):
+    """Everything a pipeline run needs; the defaults are the product's defaults (CLI and Python)."""
 
-
-class DetectorConfig(Strict):
-    model: str = DEFAULT_MODEL
-    backend: Literal["torch", "onnx", "tensorrt"] = "torch"
-    device: str = "auto"
-    fp16: bool = False
-    threshold: float = Field(0.5, ge=0, lt=1)
-    size: tuple[int, int] = (816, 864)
-    canvas: tuple[int, int] | None = None
-    nms_iou: float | None = Field(None, gt=0, le=1)
-    top_k: int | None = Field(None, ge=1)
-    batch_size: int = Field(1, ge=1, le=64)
-    max_wait_ms: float = Field(20.0, ge=0)
-    detect_every: int = Field(1, ge=1)
-    threads: int | None = Field(None, ge=1, description="onnx backend: CPU threads")
-    max_batch: int = Field(8, ge=1, le=64, description="tensorrt backend: largest batch of the engine")
-
-
-class StabilizerConfig(Strict):
-    alpha: float = Field(0.25, gt=0, le=1, description="weight of each observation in the evidence average")
-    lock_share: float = Field(0.6, gt=0, le=1, description="evidence share a label needs to lock")
-    min_observations: int = Field(3, ge=1, description="observations before a first lock")
-    switch_margin: float = Field(0.2, ge=0, lt=1, description="lead a challenger needs over the locked label")
-    switch_updates: int = Field(5, ge=1, description="consecutive updates the challenger must lead (K)")
-
-
-class TrackingConfig(Strict):
-    enabled: bool = True
-    person_model: str | None = Field(None, description="checkpoint with a 'person' label (e.g. hustvl/yolos-tiny); none: people from garments")
-    person_threshold: float = Field(0.5, ge=0, lt=1)
-    colors: bool = Field(True, description="name each garment's colour from its pixels and vote it over frames")
-    stabilizer: StabilizerConfig = Field(default_factory=StabilizerConfig)
-    lost_track_buffer: int = Field(30, ge=1, description="frames a lost track is kept for re-finding")
-    activation_threshold: float = Field(0.3, ge=0, lt=1)
-    owner_ioa: float = Field(0.5, gt=0, le=1)
-    part_ioa: float = Field(0.6, gt=0, le=1)
-    attribute_min_count: int = Field(3, ge=1)
-    slot_miss_limit: int = Field(8, ge=1)
-    relink_s: float = Field(3.0, ge=0)
-    leave_after_s: float = Field(2.0, gt=0)
-
-
-class QueueConfig(Strict):
-    maxsize: int = Field(32, ge=1)
-
-
-class SinkConfig(Strict):
-    type: Literal["video", "jsonl", "frames", "events"]
-    path: str | None = Field(None, description="default: inside output_dir")
-    every: int = Field(1, ge=1, description="frames sink: keep every n-th frame")
-    block: bool | None = Field(None, description="wait for a lagging sink (default: yes unless a source is live)")
-
-
-class RunConfig(Strict):
-    sources: list[SourceConfig] = Field(default_factory=list)
-    detector: DetectorConfig = Field(default_factory=DetectorConfig)
-    queue: QueueConfig = Field(default_factory=QueueConfig)
-    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
-    sinks: list[SinkConfig] = Field(default_factory=lambda: [SinkConfig(type="video"), SinkConfig(type="jsonl"), SinkConfig(type="events")])
-    output_dir: str = "out/run"
+    sources: list[SourceSettings] = Field(default_factory=list)
+    detector: InferenceSettings = Field(default_factory=InferenceSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    stages: list[StageEntry] = Field(default_factory=lambda: [ColorSettings()], description="after the detector, before the tracker")
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    sinks: list[SinkEntry] = Field(default_factory=lambda: [VideoSinkSettings(), JsonLinesSettings(), OutfitEventsSettings()])
+    output_dir: str = Field("out/run", description="folder of the sinks' files and run_summary.json")
     overwrite: bool = Field(False, description="replace the outputs of an earlier run in output_dir (default: refuse)")
-    stats_interval_s: float = Field(10.0, gt=0)
-    progress: bool = True
+    stats_interval_s: float = Field(10.0, gt=0, description="seconds between stats lines of a live run")
+    progress: bool = Field(True, description="show a progress bar for files")
 
     @model_validator(mode="after")
     def _unique_source_ids(self) -> RunConfig:
@@ -105,23 +72,49 @@ class RunConfig(Strict):
             raise ValueError("source ids must be unique")
         return self
 
+    def person_detector(self) -> DetectorSettings | None:
+        """The person model, on the garment detector's engine settings; None when people come from garments."""
+        if not (self.tracking.enabled and self.tracking.person_model):
+            return None
+        engine = {key: value for key, value in self.detector.model_dump().items() if key in DetectorSettings.model_fields}
+        return DetectorSettings(**{**engine, "model": self.tracking.person_model, "threshold": self.tracking.person_threshold,
+                                   "nms_iou": None, "top_k": None})
 
-def _describe(error: dict, model: type[BaseModel]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
+
+def _part_model(tag: object) -> type[BaseModel] | None:
+    return next((t for t in (*SINKS.settings_types(), *STAGES.settings_types()) if t.model_fields["type"].default == tag), None)
+
+
+def _plain_location(location: tuple) -> tuple:
+    """The error location without the discriminator tags pydantic inserts after a list index."""
+    return tuple(part for i, part in enumerate(location) if not (i and isinstance(location[i - 1], int) and _part_model(part)))
+
+
+def _allowed_keys(location: tuple) -> str:
+    model: type[BaseModel] | None = RunConfig
+    for i, part in enumerate(location[:-1]):
+        if isinstance(part, int):
+            continue
+        if i and isinstance(location[i - 1], int) and _part_model(part):  # a sink or stage entry: its tag names the model
+            model = _part_model(part)
+            continue
+        field = model.model_fields.get(str(part)) if model else None
+        annotation = field.annotation if field else None
+        inner = (annotation, *getattr(annotation, "__args__", ()))
+        model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return ", ".join(model.model_fields) if model else "?"
+
+
+def describe(error: Any) -> str:
+    """One line for one pydantic error: the key's dotted path and what is wrong or allowed."""
+    location = tuple(error["loc"])
+    shown = ".".join(str(part) for part in _plain_location(location))
     if error["type"] == "extra_forbidden":
-        parent: type[BaseModel] | None = model
-        for part in error["loc"][:-1]:
-            if parent is None or isinstance(part, int):
-                continue
-            annotation = parent.model_fields[part].annotation
-            inner = getattr(annotation, "__args__", (annotation,))
-            parent = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        allowed = ", ".join(parent.model_fields) if parent else "?"
-        return f"unknown key '{location}' (allowed here: {allowed})"
-    return f"bad value for '{location}': {error['msg']}"
+        return f"unknown key '{shown}' (allowed here: {_allowed_keys(location)})"
+    return bad_value(shown, error)
 
 
-def parse_config(data: dict, origin: str = "config", options: dict[tuple, str] | None = None) -> RunConfig:
+def parse_config(data: dict[str, Any] | None, origin: str = "config", options: dict[tuple, str] | None = None) -> RunConfig:
     """Validate a config mapping; the first problem becomes a one-line StreamError.
 
     Args:
@@ -137,17 +130,29 @@ def parse_config(data: dict, origin: str = "config", options: dict[tuple, str] |
         return RunConfig.model_validate(data or {})
     except ValidationError as exc:
         error = exc.errors()[0]
-        location = tuple(error["loc"])
+        location = _plain_location(tuple(error["loc"]))
         for prefix, option in (options or {}).items():
             if location[: len(prefix)] == prefix:
-                raise StreamError(f"option {option}: {_describe(error, RunConfig)}") from exc
-        raise StreamError(f"{origin}: {_describe(error, RunConfig)}") from exc
+                raise StreamError(f"option {option}: {describe(error)}") from exc
+        raise StreamError(f"{origin}: {describe(error)}") from exc
 
 
 def load_config(path: str | Path | None) -> RunConfig:
-    """Read and validate a YAML run config (None: all defaults)."""
+    """Read and validate a YAML run config.
+
+    Args:
+        path: the YAML file; None gives the defaults.
+
+    Returns:
+        The validated config.
+    """
+    return parse_config(read_config_file(path), str(path) if path else "config")
+
+
+def read_config_file(path: str | Path | None) -> dict[str, Any]:
+    """The raw mapping of a YAML config file (empty for None), with one-line errors."""
     if path is None:
-        return RunConfig()
+        return {}
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
@@ -157,4 +162,4 @@ def load_config(path: str | Path | None) -> RunConfig:
         raise StreamError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     if data is not None and not isinstance(data, dict):
         raise StreamError(f"config {path} must be a mapping of settings")
-    return parse_config(data, str(path))
+    return data or {}

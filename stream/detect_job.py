@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +14,8 @@ from engines.detector import YolosDetector
 from stream.annotate import GarmentAnnotator
 from stream.errors import ImageReadError, StreamError
 from stream.image_files import IMAGE_SUFFIXES, find_images, read_image
-from stream.records import detection_items, format_table, group_counts
+from stream.io import format_table, group_counts, prepare_output_dir, write_json_atomically
+from stream.records import detection_items
 
 
 @dataclass
@@ -34,29 +33,12 @@ class DetectReport:
         return format_table(["image", *groups, "all"], rows)
 
 
-def prepare_output_dir(out_dir: Path) -> Path:
-    """Create `out_dir` and check that it can be written, with a one-line error if not."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StreamError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise StreamError(f"output directory {out_dir} is not writable")
-    return out_dir
-
-
 def _unique_stem(path: Path, used: set[str]) -> str:
     stem, n = path.stem, 2
     while stem in used:
         stem, n = f"{path.stem}-{n}", n + 1
     used.add(stem)
     return stem
-
-
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(path)
 
 
 def collect_images(inputs: list[str]) -> list[Path]:
@@ -83,15 +65,15 @@ def run_detect(images: list[Path], detector: YolosDetector, out_dir: Path, show_
             continue
         detections = detector.detect([frame])[0]
         stem = _unique_stem(path, used_stems)
-        _write_json_atomically(
+        write_json_atomically(
             out_dir / f"{stem}.json",
             {
                 "image": str(path),
                 "width": frame.shape[1],
                 "height": frame.shape[0],
                 "model": detector.settings.model,
-                "threshold": detector.settings.postprocess.threshold,
-                "items": detection_items(detections),
+                "threshold": detector.settings.threshold,
+                "items": [item.line() for item in detection_items(detections)],
             },
         )
         annotator = annotator_cache.setdefault(frame.shape[:2], GarmentAnnotator(frame.shape[:2]))

@@ -15,11 +15,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from typing import Literal
 
 from stream.frames import Frame
-
-QueuePolicy = Literal["block", "drop_oldest"]
+from stream.sources.settings import QueuePolicy
 
 
 class FrameQueue:

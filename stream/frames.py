@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import supervision as sv
+
+if TYPE_CHECKING:
+    from stream.records import EventBase, OutfitSlot
 
 
 @dataclass
@@ -28,10 +32,14 @@ class Frame:
 
 @dataclass
 class FrameResult:
-    """A frame with its detections; `reused` marks detections carried over by `detect_every`.
+    """What the pipeline made of one frame.
 
-    With tracking on: `persons` (a person model's boxes, if one runs), `tracked` (people and
-    garments with track ids and stable labels) and the outfit `events` this frame raised."""
+    `detections` are the detector's (an `sv.Detections` in frame pixels with `class_name`,
+    `group`, `supercategory` and, with the `colors` stage, `color` in `data`); `reused` marks
+    detections carried over by `detect_every`. With tracking on: `tracked` holds people and
+    garments with track ids and stable labels (`people` and `garments` split it), `outfits` each
+    person's current outfit (person track id -> slot -> `OutfitSlot`), `events` the outfit events
+    this frame raised; `persons` are a person model's raw boxes, when one runs."""
 
     frame: Frame
     detections: sv.Detections
@@ -39,4 +47,20 @@ class FrameResult:
     latency_s: float = 0.0
     persons: sv.Detections | None = None
     tracked: sv.Detections | None = None
-    events: list[dict] = field(default_factory=list)
+    outfits: dict[int, dict[str, OutfitSlot]] = field(default_factory=dict)
+    events: list[EventBase] = field(default_factory=list)
+
+    def _kind(self, kind: str) -> sv.Detections:
+        if self.tracked is None or len(self.tracked) == 0:
+            return sv.Detections.empty()
+        return self.tracked[self.tracked.data["kind"] == kind]
+
+    @property
+    def people(self) -> sv.Detections:
+        """Tracked people (`tracker_id`: the person's id); empty without tracking."""
+        return self._kind("person")
+
+    @property
+    def garments(self) -> sv.Detections:
+        """Tracked garments (`tracker_id`, and `label`, `slot`, `person_id`, `color`, `provisional` in `data`)."""
+        return self._kind("garment")

@@ -10,7 +10,6 @@ import numpy as np
 import supervision as sv
 
 from stream.frames import Frame, FrameResult
-from stream.garment_colors import with_colors
 from stream.tracking.persons import person_detections
 
 
@@ -20,17 +19,14 @@ class Detector(Protocol):
 
 class InferenceStage:
     """Runs the detector on every `detect_every`-th frame of each source; the frames in between
-    reuse that source's last detections (`FrameResult.reused`), so every frame is emitted.
-    With `name_colors`, each detection gets the colour name of its pixels (`data["color"]`)."""
+    reuse that source's last detections (`FrameResult.reused`), so every frame is emitted."""
 
-    def __init__(self, detector: Detector, detect_every: int = 1, person_detector: Detector | None = None,
-                 name_colors: bool = False) -> None:
+    def __init__(self, detector: Detector, detect_every: int = 1, person_detector: Detector | None = None) -> None:
         if detect_every < 1:
             raise ValueError("detect_every must be at least 1")
         self.detector = detector
         self.person_detector = person_detector
         self.detect_every = detect_every
-        self.name_colors = name_colors
         self._last: dict[str, sv.Detections] = {}
         self._since_detect: dict[str, int] = {}
 
@@ -49,8 +45,6 @@ class InferenceStage:
         detected = dict(zip(to_detect, self.detector.detect(images))) if to_detect else {}
         persons = dict(zip(to_detect, self.person_detector.detect(images))) if to_detect and self.person_detector else {}
         elapsed = time.perf_counter() - start
-        if self.name_colors:
-            detected = {i: with_colors(frames[i].image, found) for i, found in detected.items()}
         results = []
         for i, frame in enumerate(frames):
             if i in detected:

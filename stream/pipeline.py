@@ -1,37 +1,47 @@
-"""The pipeline: sources -> bounded queue -> batched detector -> tracking -> sinks, with a clean lifecycle.
+"""The pipeline: sources -> bounded queue -> batched detector -> stages -> tracker -> sinks.
 
-Readers run on their own threads (`SourceRunner`), sinks on theirs (`SinkWorker`); the calling
-thread batches frames and runs the detector. `stop()`: readers stop, what is queued is still
-processed; `abort()`: the backlog is dropped too. Either way, and also when the detector fails
-or every output has failed, the end of the run cannot be cut short: the final events reach
-every sink, every sink is flushed and closed, and the summary is returned (and written
-atomically as JSON). Signals are the caller's business (the CLI maps Ctrl-C to these calls).
+Readers run on their own threads (`SourceRunner`), sinks on theirs (`SinkWorker`); the detector
+and the stages run on the thread that runs the pipeline (`run()` blocks the caller; `start()`
+runs it on a thread of its own). `stop()`: readers stop, what is queued is still processed;
+`abort()`: the backlog is dropped too. Either way, and also when the detector fails or every
+output has failed, the end of a run cannot be cut short: the final events reach every sink,
+every sink is flushed and closed, the summary is returned (and written atomically as JSON).
+A pipeline can run again once a run is over. Signals are the caller's business.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
+import queue
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from stream.frame_queue import FrameQueue, QueuePolicy
+from stream.config import RunConfig
+from stream.errors import StreamError
+from stream.frame_queue import FrameQueue
+from stream.frames import FrameResult
 from stream.inference import Detector, InferenceStage
+from stream.io import write_json_atomically
 from stream.sinks.base import EndEvents, Sink, SinkWorker
 from stream.sources.capture import configure_ffmpeg_capture
 from stream.sources.readers import FrameReader
-from stream.sources.runner import ReconnectPolicy, SourceRunner, SourceState
+from stream.sources.runner import SourceRunner, SourceState
+from stream.sources.settings import QueuePolicy, ReconnectSettings
+from stream.stages import Stage
 from stream.stats import RunStats, stats_line
-from stream.tracking import TrackingSettings
-from stream.tracking_stage import TrackingStage
+from stream.tracking.stage import TrackingStage
+
+if TYPE_CHECKING:
+    from stream.assembly import RunParts
 
 log = logging.getLogger(__name__)
+SinkEntry = Sink | tuple[Sink, bool | None]
 
 
 @dataclass
@@ -41,58 +51,111 @@ class SourceSpec:
     source_id: str
     reader: FrameReader
     policy: QueuePolicy | None = None
-    reconnect: ReconnectPolicy | None = None
+    reconnect: ReconnectSettings | None = None
     realtime: bool = False
 
-    @property
-    def live(self) -> bool:
-        """Frames come at the source's pace (a camera, or a file played in real time)."""
-        return self.reader.live or self.realtime
+
+class CallbackSink(Sink):
+    """Calls a function with every result (on the sink's own thread)."""
+
+    name = "on_result"
+
+    def __init__(self, callback: Callable[[FrameResult], Any]) -> None:
+        self.callback = callback
+
+    def write(self, result: FrameResult) -> None:
+        """Hand the result to the callback."""
+        self.callback(result)
 
 
-@dataclass
-class PipelineSettings:
-    queue_size: int = 32
-    batch_size: int = 1
-    max_wait_ms: float = 20.0
-    detect_every: int = 1
-    stats_interval_s: float = 10.0
-    show_progress: bool = True
-    summary_path: Path | None = None
-    tracking: TrackingSettings | None = None  # None: detections only, no tracking
-    name_colors: bool = False  # add each detection's colour name (data["color"])
-    sink_close_timeout_s: float = 60.0
+class _ResultTap(Sink):
+    """Feeds `Pipeline.results()`: results into a bounded queue the generator reads."""
 
+    name = "results"
+    DONE = object()
 
-def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
-    """Write `path` whole or not at all (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(payload, indent=2))
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+    def __init__(self, size: int) -> None:
+        self.items: queue.Queue = queue.Queue(size)
+        self.abandoned = threading.Event()
+
+    def _put(self, item: object) -> None:
+        while not self.abandoned.is_set():
+            try:
+                self.items.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def write(self, result: FrameResult) -> None:
+        self._put(result)
+
+    def close(self) -> None:
+        self._put(self.DONE)
 
 
 class Pipeline:
-    """Wires sources, queue, inference, tracking and sinks; `run()` blocks until every source is
-    done or the run is stopped, and returns the run summary."""
+    """Sources, detector, stages and sinks of one product run.
 
-    def __init__(self, sources: list[SourceSpec], detector: Detector, sinks: list[tuple[Sink, bool | None]],
-                 settings: PipelineSettings | None = None, person_detector: Detector | None = None) -> None:
-        self.settings = settings or PipelineSettings()
-        self.queue = FrameQueue(self.settings.queue_size)
-        self.stage = InferenceStage(detector, self.settings.detect_every, person_detector, self.settings.name_colors)
-        self.tracking = TrackingStage(self.settings.tracking) if self.settings.tracking else None
-        self.runners = [
-            SourceRunner(s.source_id, s.reader, self.queue, s.policy, s.reconnect, s.realtime) for s in sources
-        ]
-        self.sinks = sinks
+    Build it from a config with `Pipeline.from_config(...)` (the public way), or from parts
+    (readers, a detector, sinks) as the tests and tools do.
+
+    Args:
+        sources: the sources with their readers.
+        detector: anything with `detect(frames) -> list[sv.Detections]`.
+        sinks: sinks, or (sink, block) pairs (block None: wait unless a source is live).
+        config: the run settings (queue, batching, stages, tracking, stats); default `RunConfig()`.
+        person_detector: a person model, when tracking uses one.
+        summary_path: where each run's summary is written (None: not written).
+        on_result: a function called with every result, on a thread of its own.
+    """
+
+    def __init__(self, sources: list[SourceSpec], detector: Detector, sinks: Sequence[SinkEntry] = (),
+                 config: RunConfig | None = None, person_detector: Detector | None = None,
+                 summary_path: Path | None = None, on_result: Callable[[FrameResult], Any] | None = None,
+                 parts: RunParts | None = None) -> None:
+        self.config = config or RunConfig()
+        self.sources = sources
+        self.detector = detector
+        self.person_detector = person_detector
+        self.sinks = [entry if isinstance(entry, tuple) else (entry, None) for entry in sinks]
+        self.summary_path = summary_path
+        self.on_result = on_result
+        self.parts = parts  # config-built sinks, made afresh for each run
+        self._taps: list[_ResultTap] = []
+        self._thread: threading.Thread | None = None
+        self._outcome: dict[str, Any] = {}
+        self._running = threading.Lock()
+        self._reset()
+
+    @classmethod
+    def from_config(cls, config: RunConfig | dict | str | Path | None = None, sources: Sequence[str | dict] | None = None,
+                    on_result: Callable[[FrameResult], Any] | None = None, sinks: Sequence[Sink | dict] | None = None) -> Pipeline:
+        """A pipeline as the config describes it: its sources, detector(s), stages, tracking and sinks.
+
+        Args:
+            config: a `RunConfig`, a mapping of settings, a YAML file, or None for the defaults
+                (the command line's defaults).
+            sources: URIs (files, folders, webcam indexes, URLs) or source settings; they fill
+                the config's sources in order, keeping their settings.
+            on_result: called with every `FrameResult`, on a thread of its own.
+            sinks: sinks to use instead of the config's: `Sink` objects and/or sink settings
+                (`{"type": "video"}`); `[]` for none (results only through `results()` or `on_result`).
+
+        Returns:
+            A pipeline, not yet started (the detector is loaded).
+        """
+        from stream.assembly import assemble
+
+        return assemble(cls, config, sources, on_result, sinks)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def _reset(self) -> None:
+        """Fresh per-run state: queue, runners, stages, statistics."""
+        settings = self.config.detector
+        self.queue = FrameQueue(self.config.queue.maxsize)
+        self.inference = InferenceStage(self.detector, settings.detect_every, self.person_detector)
+        self.stages = self._build_stages()
+        self.runners = [SourceRunner(s.source_id, s.reader, self.queue, s.policy, s.reconnect, s.realtime) for s in self.sources]
         self.workers: list[SinkWorker] = []
         self.stats = RunStats()
         self.interrupted = False
@@ -100,6 +163,14 @@ class Pipeline:
         self.discarded = 0
         self._stop = threading.Event()
         self._abort = threading.Event()
+
+    def _build_stages(self) -> list[Stage]:
+        from stream.stages import STAGES
+
+        stages = [STAGES.build(entry) for entry in self.config.stages]
+        if self.config.tracking.enabled:
+            stages.append(TrackingStage(self.config.tracking))
+        return stages
 
     def stop(self) -> None:
         """Stop reading; what is queued is still processed and written."""
@@ -110,21 +181,131 @@ class Pipeline:
         self._abort.set()
         self._stop.set()
 
-    def _any_live(self) -> bool:
-        return any(r.reader.live or r.realtime for r in self.runners)
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress."""
+        return self._running.locked()
+
+    def start(self) -> Pipeline:
+        """Run on a thread of its own; `join()` waits for the end. Returns the pipeline."""
+        if not self._running.acquire(blocking=False):
+            raise StreamError("the pipeline is already running")
+        self._reset()
+        self._outcome = {}
+        self._thread = threading.Thread(target=self._run_in_thread, name="pipeline", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run_in_thread(self) -> None:
+        try:
+            self._outcome["summary"] = self._run_locked()
+        except BaseException as exc:
+            self._outcome["error"] = exc
+
+    def join(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """Wait for a run started with `start()`.
+
+        Args:
+            timeout: seconds to wait at most (None: until the end).
+
+        Returns:
+            The run summary, or None when the run is still going after `timeout`.
+
+        Raises:
+            Whatever ended the run early (a failing detector, an output folder already in use).
+        """
+        if self._thread is None:
+            return self._outcome.get("summary")
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return None
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome.get("summary")
 
     def run(self) -> dict[str, Any]:
-        """Run to completion and return the run summary."""
+        """Run to the end on the calling thread and return the run summary."""
+        if not self._running.acquire(blocking=False):
+            raise StreamError("the pipeline is already running")
+        self._reset()
+        return self._run_locked()
+
+    def results(self, buffer: int = 64) -> Iterator[FrameResult]:
+        """Every result, in order per source, as the pipeline makes them (starts the run).
+
+        Args:
+            buffer: results held for a slow reader before the pipeline waits (files) or drops (live sources).
+
+        Yields:
+            `FrameResult`s until the run ends; leaving the loop early stops the run.
+        """
+        if self.running:
+            raise StreamError("results() starts the run: call it instead of start(), not after")
+        tap = _ResultTap(buffer)
+        self._taps.append(tap)
+        try:
+            self.start()
+        except BaseException:
+            self._taps.remove(tap)
+            raise
+        finished = False
+        try:
+            while True:
+                item = tap.items.get()
+                if item is _ResultTap.DONE:
+                    finished = True
+                    break
+                yield item
+        finally:
+            tap.abandoned.set()
+            if not finished:
+                self.stop()
+            self.join()
+            self._taps.remove(tap)
+
+    def close(self) -> None:
+        """Stop a run in progress and release the detectors' engines."""
+        if self.running:
+            self.stop()
+            self.join()
+        for detector in (self.detector, self.person_detector):
+            close = getattr(detector, "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- one run ----------------------------------------------------------------------------
+    def _run_locked(self) -> dict[str, Any]:
+        try:
+            sinks = list(self.sinks)
+            if self.parts is not None:
+                sinks += self.parts.build_sinks()
+            if self.on_result is not None:
+                sinks.append((CallbackSink(self.on_result), None))
+            sinks += [(tap, None) for tap in self._taps]
+            return self._run(sinks)
+        finally:
+            self._running.release()
+
+    def _run(self, sinks: list[tuple[Sink, bool | None]]) -> dict[str, Any]:
         configure_ffmpeg_capture()
-        self.workers = [SinkWorker(sink, block=block) for sink, block in self.sinks]
+        self.workers = [SinkWorker(sink, block=block) for sink, block in sinks]
         for runner in self.runners:
             runner.start()
-        progress = tqdm(total=None, unit="frame", desc="frames", disable=not self.settings.show_progress or self._any_live())
+        progress = tqdm(total=None, unit="frame", desc="frames", disable=not self.config.progress or self._any_live())
         try:
             self._loop(progress)
         finally:
             self._finish(progress)
         return self._summary_written()
+
+    def _any_live(self) -> bool:
+        return any(r.reader.live or r.realtime for r in self.runners)
 
     def _finish(self, progress: tqdm) -> None:
         """Stop the readers, deliver the end-of-run events and close every sink (runs to the end)."""
@@ -134,32 +315,32 @@ class Pipeline:
         self.discarded += self.queue.discard()
         for runner in self.runners:
             runner.join(timeout=15)
-        if self.tracking is not None:
+        final = EndEvents()
+        for stage in self.stages:
             try:
-                final = EndEvents(self.tracking.finish())
+                final += stage.finish()
             except Exception:
-                log.exception("tracking failed to finish")
-                final = EndEvents()
-            for worker in self.workers:
-                worker.submit(final)
+                log.exception("stage %s failed to finish", stage.name)
         for worker in self.workers:
-            worker.close(self.settings.sink_close_timeout_s)
+            worker.submit(final)
+        for worker in self.workers:
+            worker.close(60.0)
         progress.close()
 
     def _summary_written(self) -> dict[str, Any]:
         summary = self.summary()
-        path = self.settings.summary_path
-        if path is not None:
+        if self.summary_path is not None:
             try:
-                write_json_atomically(path, summary)
+                write_json_atomically(self.summary_path, summary)
             except OSError as exc:
-                summary["summary_error"] = f"cannot write {path}: {exc.strerror or exc}"
+                summary["summary_error"] = f"cannot write {self.summary_path}: {exc.strerror or exc}"
                 log.error(summary["summary_error"])
         return summary
 
     def _loop(self, progress: tqdm) -> None:
         stopping = False
-        next_stats = time.monotonic() + self.settings.stats_interval_s
+        settings = self.config.detector
+        next_stats = time.monotonic() + self.config.stats_interval_s
         while True:
             if self._stop.is_set() and not stopping:
                 stopping = True
@@ -172,7 +353,7 @@ class Pipeline:
                 self.fatal = "every output failed: " + "; ".join(str(w.error) for w in self.workers)
                 log.error("%s; stopping the run", self.fatal)
                 return
-            batch = self.queue.get_batch(self.settings.batch_size, self.settings.max_wait_ms / 1000)
+            batch = self.queue.get_batch(settings.batch_size, settings.max_wait_ms / 1000)
             if batch:
                 self._process(batch)
                 self._update_progress(progress, len(batch))
@@ -180,15 +361,15 @@ class Pipeline:
                 return
             if time.monotonic() >= next_stats and self._any_live():
                 log.info(self.stats_line())
-                next_stats = time.monotonic() + self.settings.stats_interval_s
+                next_stats = time.monotonic() + self.config.stats_interval_s
 
     def _process(self, batch) -> None:
         started = time.monotonic()
         for frame in batch:
             self.stats.latency["queue_wait"].add(started - frame.read_monotonic)
-        results, infer_s = self.stage.process(batch)
-        if self.tracking is not None:
-            self.tracking.process(results)
+        results, infer_s = self.inference.process(batch)
+        for stage in self.stages:
+            stage.process(results)
         if any(not r.reused for r in results):
             self.stats.detector_runs += 1
             self.stats.latency["inference"].add(infer_s)
@@ -208,34 +389,26 @@ class Pipeline:
                 progress.total = sum(c for c in counts if c is not None)
         progress.update(n)
 
+    # --- reporting --------------------------------------------------------------------------
     def stats_line(self) -> str:
         """The live stats line: per-source state and rates over the last interval, latencies, failed sinks."""
         interval = self.stats.interval({r.source_id: r.frames_read for r in self.runners})
         return stats_line(interval, {r.source_id: r.state.value for r in self.runners}, dict(self.queue.dropped),
                           len(self.queue), [w.sink.name for w in self.workers if w.failed])
 
-    def _snapshot(self) -> dict:
-        return self.stats.snapshot(
-            queue_depth=len(self.queue),
-            drops=dict(self.queue.dropped),
-            reconnects={r.source_id: r.reconnects for r in self.runners},
-            frames_read=sum(r.frames_read for r in self.runners),
-        )
-
     def summary(self) -> dict[str, Any]:
-        """Per-source outcome, run statistics and per-sink counts."""
+        """Per-source outcome, run statistics and per-sink counts of the last run."""
         sources = {}
         for runner in self.runners:
             reader = runner.reader
-            expected, skipped = reader.frame_count, reader.skipped
             truncated = runner.state == SourceState.ENDED and not self._stop.is_set() and self.fatal is None and reader.truncated
             sources[runner.source_id] = {
                 "state": runner.state.value,
                 "error": runner.error,
                 "frames_read": runner.frames_read,
                 "frames_processed": self.stats.processed[runner.source_id],
-                "frame_count": expected,
-                "skipped": skipped,
+                "frame_count": reader.frame_count,
+                "skipped": reader.skipped,
                 "truncated": truncated,
                 "live": reader.live,
                 "outages": runner.outages,
@@ -244,11 +417,14 @@ class Pipeline:
                 "dropped": self.queue.dropped.get(runner.source_id, 0) + getattr(reader, "overflow", 0),
                 "pts_corrections": runner.pts_corrections,
             }
+        stats = self.stats.snapshot(queue_depth=len(self.queue), drops=dict(self.queue.dropped),
+                                    reconnects={r.source_id: r.reconnects for r in self.runners},
+                                    frames_read=sum(r.frames_read for r in self.runners))
         return {
             "interrupted": self.interrupted,
             "fatal": self.fatal,
             "discarded": self.discarded,
             "sources": sources,
-            "stats": self._snapshot(),
+            "stats": stats,
             "sinks": {w.sink.name: {"written": w.written, "dropped": w.dropped, "error": w.error} for w in self.workers},
         }

@@ -89,6 +89,16 @@ class CollectingSink(Sink):
         pass
 
 
+def pipeline_config(queue: int = 32, batch: int = 1, max_wait_ms: float = 20, detect_every: int = 1, tracking: bool = False,
+                    stages: list | None = None, **extra):
+    """A run config for pipelines built from parts: no progress bar, and (unless asked) no stages or tracking."""
+    from stream.config import RunConfig
+
+    return RunConfig.model_validate({"queue": {"maxsize": queue}, "progress": False, "stages": stages or [],
+                                     "detector": {"batch_size": batch, "max_wait_ms": max_wait_ms, "detect_every": detect_every},
+                                     "tracking": {"enabled": tracking}, **extra})
+
+
 def wait_for(condition, timeout: float) -> bool:
     """Poll `condition` until it holds or `timeout` seconds pass; return its last value."""
     deadline = time.monotonic() + timeout
@@ -102,12 +112,12 @@ class LiveRun:
     never give up), its frames collected; `finish()` stops it and returns the run summary."""
 
     def __init__(self, reader, source_id: str) -> None:
-        from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
-        from stream.sources import ReconnectPolicy
+        from stream.pipeline import Pipeline, SourceSpec
+        from stream.sources import ReconnectSettings
 
         self.sink = CollectingSink()
-        spec = SourceSpec(source_id, reader, "drop_oldest", ReconnectPolicy(initial_s=0.2, max_s=1.0, max_attempts=None))
-        self.pipeline = Pipeline([spec], CountingDetector(), [(self.sink, False)], PipelineSettings(queue_size=4, show_progress=False))
+        spec = SourceSpec(source_id, reader, "drop_oldest", ReconnectSettings(initial_s=0.2, max_s=1.0, max_attempts=None))
+        self.pipeline = Pipeline([spec], CountingDetector(), [(self.sink, False)], pipeline_config(queue=4))
         self._result: dict = {}
         self._thread = threading.Thread(target=lambda: self._result.update(summary=self.pipeline.run()))
         self._thread.start()

@@ -55,7 +55,7 @@ def test_a_corrupt_image_is_reported_and_the_others_still_processed(tiny_checkpo
     "args, message",
     [
         (["detect", "missing.jpg", "--model", "{ckpt}"], "error: image not found: missing.jpg"),
-        (["detect", "{img}", "--threshold", "1.5"], "threshold 1.5 is out of range"),
+        (["detect", "{img}", "--threshold", "1.5"], "error: option --threshold: bad value for 'threshold' (1.5): Input should be less than 1"),
         (["detect", "{img}", "--model", "/no/such/dir"], "error: model directory not found: /no/such/dir"),
         (["detect", "{img}", "--model", "{notyolos}"], "is not a YOLOS checkpoint: it has no config.json"),
         (["detect", "{img}", "--model", "{ckpt}", "--out", "{img}/sub"], "cannot create output directory"),

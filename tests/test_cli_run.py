@@ -116,7 +116,6 @@ def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_che
     tracked person is one of its boxes, and outfits carry the colour of the (all green) frames."""
     from engines.detector import YolosDetector
     from stream.config import parse_config
-    from stream.run_job import person_detector_settings_from
     from tools.make_checkpoint import make_checkpoint
 
     people_model = make_checkpoint(tmp_path / "people", seed=1, id2label={0: "person", 1: "car", 2: "dog"})
@@ -128,7 +127,7 @@ def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_che
                     "--person-model", str(people_model), "--out", str(out), "--threshold", "0.1", "--no-progress"], capsys)
     assert rc == 0, err
 
-    settings = person_detector_settings_from(parse_config({"tracking": {"person_model": str(people_model), "person_threshold": 0.2}}))
+    settings = parse_config({"tracking": {"person_model": str(people_model), "person_threshold": 0.2}}).person_detector()
     people_detector = YolosDetector.from_settings(settings)
     capture = cv2.VideoCapture(str(video))
     records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]

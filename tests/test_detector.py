@@ -1,5 +1,7 @@
 """End-to-end parity of YolosDetector with transformers' own processor, model and post-processing."""
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -8,14 +10,12 @@ from PIL import Image
 from transformers import YolosForObjectDetection, YolosImageProcessor
 
 from engines import DetectorSettings, EngineError, YolosDetector
-from engines.postprocess import PostprocessSettings
-from engines.preprocess import SizeSettings
 
 
 @pytest.mark.parametrize("size", [(816, 864), (512, 864)])
 def test_detections_equal_transformers_pipeline(tiny_checkpoint, street_photo, fashionpedia_photos, size):
     settings = DetectorSettings(
-        model=str(tiny_checkpoint), device="cpu", size=SizeSettings(*size), postprocess=PostprocessSettings(0.1)
+        model=str(tiny_checkpoint), device="cpu", size=size, threshold=0.1
     )
     detector = YolosDetector.from_settings(settings)
     for path in [street_photo, *fashionpedia_photos]:
@@ -66,12 +66,11 @@ def test_a_mixed_size_batch_equals_transformers_on_the_same_padded_batch(tiny_ch
     images = _photos_of_three_shapes(street_photo, fashionpedia_photos)
     size = (512, 864)
     pixels, references = _reference_batch(tiny_checkpoint, images, 0.1, size={"shortest_edge": size[0], "longest_edge": size[1]})
-    detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu", size=SizeSettings(*size),
-                                                            postprocess=PostprocessSettings(0.1)))
+    detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu", size=size, threshold=0.1))
     frames = [cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR) for image in images]
     from engines.preprocess import preprocess
 
-    assert np.abs(preprocess(frames, detector.settings.size).pixel_values - pixels).max() <= 1e-5  # same padded batch
+    assert np.abs(preprocess(frames, detector.settings).pixel_values - pixels).max() <= 1e-5  # same padded batch
     _assert_same(detector.detect(frames), references)
 
 
@@ -83,7 +82,7 @@ def test_letterboxed_frames_equal_transformers_on_the_same_canvas(tiny_checkpoin
     canvas = (512, 864)
     images = _photos_of_three_shapes(street_photo, fashionpedia_photos)
     detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu",
-                                                            size=SizeSettings(canvas=canvas), postprocess=PostprocessSettings(0.1)))
+                                                            canvas=canvas, threshold=0.1))
     for image in images:  # the reference: resize to the letterbox content, pad to the canvas, decode by the image size
         height, width = letterbox_shape(image.height, image.width, canvas)
         _, references = _reference_batch(tiny_checkpoint, [image], 0.1, size={"height": height, "width": width},
@@ -95,7 +94,7 @@ def test_boxes_never_leave_the_frame(tiny_checkpoint, fashionpedia_photos):
     """Regression: predicted boxes past the edges reached events and overlays unclipped."""
     frame = cv2.imread(str(fashionpedia_photos[0]))
     detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu",
-                                                            postprocess=PostprocessSettings(0.0)))
+                                                            threshold=0.0))
     boxes = detector.detect([frame])[0].xyxy
     height, width = frame.shape[:2]
     assert len(boxes) == detector.backend.model.config.num_detection_tokens
@@ -104,8 +103,7 @@ def test_boxes_never_leave_the_frame(tiny_checkpoint, fashionpedia_photos):
 
 
 def test_batched_detection_equals_one_by_one(tiny_checkpoint, fashionpedia_photos):
-    settings = DetectorSettings(model=str(tiny_checkpoint), device="cpu", size=SizeSettings(canvas=(512, 864)),
-                                postprocess=PostprocessSettings(0.05))
+    settings = DetectorSettings(model=str(tiny_checkpoint), device="cpu", canvas=(512, 864), threshold=0.05)
     detector = YolosDetector.from_settings(settings)
     frames = [cv2.imread(str(p)) for p in fashionpedia_photos]
     batched = detector.detect(frames)
@@ -116,11 +114,13 @@ def test_batched_detection_equals_one_by_one(tiny_checkpoint, fashionpedia_photo
         assert np.allclose(alone.xyxy, together.xyxy, atol=0.5)
 
 
-def test_settings_are_validated():
-    with pytest.raises(EngineError, match="threshold 1.5 is out of range"):
-        DetectorSettings(postprocess=PostprocessSettings(threshold=1.5))
-    with pytest.raises(EngineError, match="unknown backend"):
-        DetectorSettings(backend="tflite")
+def test_settings_are_validated_with_one_line_naming_the_field():
+    with pytest.raises(EngineError, match=r"bad value for 'threshold' \(1.5\): Input should be less than 1"):
+        DetectorSettings.build(threshold=1.5)
+    with pytest.raises(EngineError, match=re.escape("bad value for 'backend' ('tflite'): Input should be 'torch', 'onnx' or 'tensorrt'")):
+        YolosDetector.from_settings(backend="tflite")
+    with pytest.raises(EngineError, match="bad value for 'device'"):
+        DetectorSettings.build(device="gpu0")
 
 
 def test_cuda_and_fp16_requests_fail_clearly_without_a_gpu(tiny_checkpoint):
@@ -145,7 +145,7 @@ def test_a_checkpoint_with_other_labels_still_works(tmp_path, fashionpedia_photo
 
     ckpt = make_checkpoint(tmp_path / "other", id2label={0: "person", 1: "shoe", 2: "dog"})
     detector = YolosDetector.from_settings(
-        DetectorSettings(model=str(ckpt), device="cpu", postprocess=PostprocessSettings(threshold=0.0))
+        DetectorSettings(model=str(ckpt), device="cpu", threshold=0.0)
     )
     detections = detector.detect([cv2.imread(str(fashionpedia_photos[0]))])[0]
     assert set(detections.data["class_name"]) <= {"person", "shoe", "dog"} and len(detections) == 10

@@ -14,13 +14,11 @@ from engines.backends.tensorrt_backend import batch_plan
 from engines.errors import ModelLoadError
 from engines.export_onnx import export_onnx
 from engines.onnx_model import read_model_info
-from engines.postprocess import PostprocessSettings
-from engines.preprocess import SizeSettings
 from engines.tensorrt_engine import EngineSpec, onnx_for_precision
 from tools.agreement import agreement, match_detections
 
 CANVAS = (256, 320)  # small fixed input keeps the suite fast; the export default is 512x864
-POST = PostprocessSettings(threshold=0.1)
+POST = {"threshold": 0.1}
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +40,12 @@ def frames(street_photo, fashionpedia_photos):
 
 @pytest.fixture(scope="module")
 def torch_detections(tiny_checkpoint, frames):
-    settings = DetectorSettings(model=str(tiny_checkpoint), device="cpu", size=SizeSettings(canvas=CANVAS), postprocess=POST)
+    settings = DetectorSettings(model=str(tiny_checkpoint), device="cpu", canvas=CANVAS, **POST)
     return YolosDetector.from_settings(settings).detect(frames)
 
 
 def _onnx_detector(path, **kwargs):
-    return YolosDetector.from_settings(DetectorSettings(model=str(path), backend="onnx", device="cpu", postprocess=POST, **kwargs))
+    return YolosDetector.from_settings(DetectorSettings(model=str(path), backend="onnx", device="cpu", **POST, **kwargs))
 
 
 def _assert_same_within_fp16(found, expected):
@@ -77,7 +75,7 @@ def test_export_is_valid_onnx_with_metadata_and_a_dynamic_batch(exports, tiny_ch
 
 def test_onnx_runtime_fp32_gives_the_same_detections_as_pytorch(exports, frames, torch_detections):
     detector = _onnx_detector(exports["fp32"])
-    assert detector.settings.size.canvas == CANVAS  # taken from the file
+    assert detector.settings.canvas == CANVAS  # taken from the file
     found = detector.detect(frames)
     assert sum(len(d) for d in found) > 0
     for ours, reference in zip(found, torch_detections):
@@ -125,7 +123,7 @@ def test_onnx_backend_errors_are_one_line(exports, tiny_checkpoint, tmp_path):
     with pytest.raises(ModelLoadError, match="not a readable ONNX model"):
         _onnx_detector(tmp_path / "junk.onnx")
     with pytest.raises(EngineError, match="exported for 256x320"):
-        _onnx_detector(exports["fp32"], size=SizeSettings(canvas=(512, 864)))
+        _onnx_detector(exports["fp32"], canvas=(512, 864))
     with pytest.raises(EngineError, match="fp32 export"):
         _onnx_detector(exports["fp32"], fp16=True)
     if "CUDAExecutionProvider" not in ort.get_available_providers():  # else this error cannot happen here
@@ -183,14 +181,14 @@ def test_tensorrt_backend_without_tensorrt_says_what_is_missing(exports):
 def test_tensorrt_fp16_matches_pytorch(exports, frames, torch_detections, tmp_path, monkeypatch):
     monkeypatch.setenv("FASHION_STREAM_CACHE", str(tmp_path))
     detector = YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), backend="tensorrt", device="cuda",
-                                                            fp16=True, postprocess=POST, max_batch=2))
+                                                            fp16=True, max_batch=2, **POST))
     found = detector.detect(frames)  # 3 frames: split into 2 + 1
     _assert_same_within_fp16(found, torch_detections)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA test skipped: no CUDA GPU on this machine")
 def test_torch_fp16_on_cuda_matches_fp32(tiny_checkpoint, frames, torch_detections):
-    settings = DetectorSettings(model=str(tiny_checkpoint), device="cuda", fp16=True, size=SizeSettings(canvas=CANVAS), postprocess=POST)
+    settings = DetectorSettings(model=str(tiny_checkpoint), device="cuda", fp16=True, canvas=CANVAS, **POST)
     _assert_same_within_fp16(YolosDetector.from_settings(settings).detect(frames), torch_detections)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from stream.garment_colors import MIXED, central_region, color_name, with_colors
+from stream.stages.colors import MIXED, central_region, color_name, with_colors
 from stream.tracking import OutfitTracker, TrackingSettings
 
 

@@ -1,9 +1,9 @@
 """A live network source against a real MJPEG-over-HTTP server on loopback: drop-out and return."""
 
-from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
-from stream.sources import ReconnectPolicy
+from stream.pipeline import Pipeline, SourceSpec
+from stream.sources import ReconnectSettings
 from stream.sources.readers import open_reader_for
-from tests.fakes import CountingDetector, LiveRun, wait_for
+from tests.fakes import CountingDetector, LiveRun, pipeline_config, wait_for
 from tests.mjpeg_server import MjpegCamera
 
 
@@ -29,8 +29,8 @@ def test_pipeline_survives_a_camera_drop_out_and_reconnects():
 
 def test_unreachable_url_fails_after_the_configured_retries():
     reader = open_reader_for("http://127.0.0.1:9/nothing.mjpg", open_timeout_s=1, stall_timeout_s=1)
-    spec = SourceSpec("cam", reader, "drop_oldest", ReconnectPolicy(initial_s=0.05, max_s=0.1, max_attempts=2))
-    summary = Pipeline([spec], CountingDetector(), [], PipelineSettings(show_progress=False)).run()
+    spec = SourceSpec("cam", reader, "drop_oldest", ReconnectSettings(initial_s=0.05, max_s=0.1, max_attempts=2))
+    summary = Pipeline([spec], CountingDetector(), [], pipeline_config()).run()
     source = summary["sources"]["cam"]
     assert source["state"] == "failed" and source["reconnects"] == 2
     assert source["error"] == "cannot open http://127.0.0.1:9/nothing.mjpg"

@@ -4,8 +4,9 @@ import torch
 from transformers import YolosImageProcessor
 from transformers.models.yolos.modeling_yolos import YolosObjectDetectionOutput
 
-from engines.postprocess import LabelTable, PostprocessSettings, postprocess
+from engines.postprocess import LabelTable, postprocess
 from engines.preprocess import FrameGeometry
+from engines.settings import DetectorSettings
 from engines.taxonomy import load_taxonomy
 from tools.make_checkpoint import fashionpedia_id2label
 
@@ -27,7 +28,7 @@ def test_detections_equal_transformers_post_process(threshold):
     # Contents of different shapes on one padded input: boxes still scale by each frame's own size.
     geometries = [FrameGeometry((432, 768), (480, 864), (864, 864)), FrameGeometry((4999, 3999), (864, 688), (864, 864)),
                   FrameGeometry((1000, 618), (864, 528), (864, 864))]
-    ours = postprocess(logits, boxes, geometries, LABELS, PostprocessSettings(threshold=threshold))
+    ours = postprocess(logits, boxes, geometries, LABELS, DetectorSettings(threshold=threshold))
     outputs = YolosObjectDetectionOutput(logits=torch.from_numpy(logits), pred_boxes=torch.from_numpy(boxes))
     theirs = YolosImageProcessor().post_process_object_detection(outputs, threshold=threshold, target_sizes=frame_sizes)
     for mine, ref, (height, width) in zip(ours, theirs, frame_sizes):
@@ -48,7 +49,7 @@ def test_a_box_relative_to_the_content_maps_to_the_frame_whatever_the_padding():
     # YOLOS boxes are normalised to the content: (0.5, 0.5, 1, 1) is the whole picture; the
     # second box sticks out past the right and bottom edges and is clipped.
     boxes = np.array([[[0.5, 0.5, 1.0, 1.0], [0.9, 0.9, 0.4, 0.4]]], np.float32)
-    det = postprocess(logits, boxes, [geometry], LABELS, PostprocessSettings(threshold=0.5))[0]
+    det = postprocess(logits, boxes, [geometry], LABELS, DetectorSettings(threshold=0.5))[0]
     assert np.allclose(det.xyxy, [[0, 0, 768, 432], [0.7 * 768, 0.7 * 432, 768, 432]], atol=1e-3)
     assert det.data["class_name"][0] == "shoe" and det.data["group"][0] == "footwear"
     assert det.data["supercategory"][0] == "legs and feet"
@@ -58,9 +59,9 @@ def test_threshold_is_strict_and_results_sorted_by_score():
     rng = np.random.default_rng(2)
     logits, boxes = _random_outputs(rng, batch=1)
     geometry = [FrameGeometry((480, 864), (480, 864), (480, 864))]
-    all_dets = postprocess(logits, boxes, geometry, LABELS, PostprocessSettings(threshold=0.0))[0]
+    all_dets = postprocess(logits, boxes, geometry, LABELS, DetectorSettings(threshold=0.0))[0]
     cut = float(np.median(all_dets.confidence))
-    kept = postprocess(logits, boxes, geometry, LABELS, PostprocessSettings(threshold=cut))[0]
+    kept = postprocess(logits, boxes, geometry, LABELS, DetectorSettings(threshold=cut))[0]
     assert np.all(kept.confidence > cut)
     assert len(kept) == int(np.sum(all_dets.confidence > cut))
     assert np.all(np.diff(all_dets.confidence) <= 0)
@@ -72,9 +73,9 @@ def test_classwise_nms_and_top_k():
     logits[0, [0, 1, 2], 23] = [9.0, 8.0, 7.0]  # three overlapping shoes
     logits[0, 3, 24] = 6.0  # a bag on the same spot
     boxes = np.array([[[0.5, 0.5, 0.4, 0.4], [0.51, 0.5, 0.4, 0.4], [0.5, 0.52, 0.4, 0.4], [0.5, 0.5, 0.4, 0.4]]], np.float32)
-    nms = postprocess(logits, boxes, geometry, LABELS, PostprocessSettings(threshold=0.5, nms_iou=0.5))[0]
+    nms = postprocess(logits, boxes, geometry, LABELS, DetectorSettings(threshold=0.5, nms_iou=0.5))[0]
     assert sorted(nms.data["class_name"].tolist()) == ["bag, wallet", "shoe"]
-    top = postprocess(logits, boxes, geometry, LABELS, PostprocessSettings(threshold=0.5, top_k=2))[0]
+    top = postprocess(logits, boxes, geometry, LABELS, DetectorSettings(threshold=0.5, top_k=2))[0]
     assert len(top) == 2 and np.all(top.confidence >= np.sort(top.confidence)[0])
     assert top.confidence[0] > 0.99
 

@@ -8,7 +8,8 @@ from transformers import YolosImageProcessor
 from transformers.models.yolos.image_processing_pil_yolos import get_size_with_aspect_ratio_yolos
 
 from engines.errors import EngineError
-from engines.preprocess import SizeSettings, as_bgr_uint8, letterbox_shape, preprocess, yolos_resize_shape
+from engines.preprocess import as_bgr_uint8, letterbox_shape, preprocess, yolos_resize_shape
+from engines.settings import DetectorSettings
 
 
 def test_resize_rule_equals_transformers_rule():
@@ -29,7 +30,7 @@ def _processor_pixels(path, shortest, longest):
 def test_pixels_match_yolos_image_processor(size, street_photo, fashionpedia_photos):
     for path in [street_photo, *fashionpedia_photos]:
         expected = _processor_pixels(path, *size)
-        ours = preprocess([cv2.imread(str(path))], SizeSettings(*size)).pixel_values[0]
+        ours = preprocess([cv2.imread(str(path))], DetectorSettings(size=size)).pixel_values[0]
         assert ours.shape == expected.shape
         # Same resampler (Pillow bilinear) and same arithmetic: only float32 rounding differs.
         assert np.abs(ours - expected).max() <= 1e-5
@@ -38,7 +39,7 @@ def test_pixels_match_yolos_image_processor(size, street_photo, fashionpedia_pho
 def test_opencv_resampler_is_close_to_the_reference(street_photo, fashionpedia_photos):
     for path in [street_photo, *fashionpedia_photos]:
         expected = _processor_pixels(path, 816, 864)
-        ours = preprocess([cv2.imread(str(path))], SizeSettings(resampler="opencv")).pixel_values[0]
+        ours = preprocess([cv2.imread(str(path))], DetectorSettings(resampler="opencv")).pixel_values[0]
         assert ours.shape == expected.shape
         diff = np.abs(ours - expected)
         # INTER_AREA vs Pillow's antialiased bilinear: a few grey levels at edges, tiny on average.
@@ -47,7 +48,7 @@ def test_opencv_resampler_is_close_to_the_reference(street_photo, fashionpedia_p
 
 def test_letterbox_canvas_places_content_top_left_and_pads_with_zeros():
     frame = np.full((432, 768, 3), 200, np.uint8)
-    batch = preprocess([frame], SizeSettings(canvas=(512, 864)))
+    batch = preprocess([frame], DetectorSettings(canvas=(512, 864)))
     assert batch.pixel_values.shape == (1, 3, 512, 864)
     geometry = batch.geometries[0]
     assert geometry.content_hw == letterbox_shape(432, 768, (512, 864)) == (486, 864)
@@ -61,9 +62,9 @@ def test_batch_pads_bottom_right_and_each_frame_equals_its_single_preprocess():
     rng = np.random.default_rng(0)
     small = rng.integers(0, 255, (300, 500, 3), dtype=np.uint8)
     tall = rng.integers(0, 255, (900, 400, 3), dtype=np.uint8)
-    batch = preprocess([small, tall], SizeSettings())
+    batch = preprocess([small, tall], DetectorSettings())
     for i, frame in enumerate([small, tall]):
-        single = preprocess([frame], SizeSettings()).pixel_values[0]
+        single = preprocess([frame], DetectorSettings()).pixel_values[0]
         h, w = single.shape[1:]
         assert batch.geometries[i].content_hw == (h, w)
         assert np.array_equal(batch.pixel_values[i, :, :h, :w], single)
@@ -85,6 +86,6 @@ def test_grayscale_bgra_and_16bit_frames_are_converted():
 
 def test_bad_size_settings_are_rejected():
     with pytest.raises(EngineError, match="multiples of 16"):
-        SizeSettings(canvas=(500, 864))
-    with pytest.raises(EngineError, match="shortest_edge"):
-        SizeSettings(shortest_edge=900, longest_edge=864)
+        DetectorSettings.build(canvas=(500, 864))
+    with pytest.raises(EngineError, match="shortest edge <= longest edge"):
+        DetectorSettings.build(size=(900, 864))

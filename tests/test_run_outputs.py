@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from stream.cli import main
-from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
+from stream.pipeline import Pipeline, SourceSpec
 from stream.sinks import EndEvents, JsonLinesSink, Sink, SinkWorker
-from stream.sources import ReconnectPolicy
-from tests.fakes import CountingDetector, ScriptedReader, wait_for
+from stream.sources import ReconnectSettings
+from tests.fakes import CountingDetector, ScriptedReader, pipeline_config, wait_for
 from tests.media import decodable_frames, write_h264, write_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,8 +122,8 @@ def test_a_full_disk_stops_the_run_with_one_line_naming_the_file_and_keeps_what_
 
 def _outage_pipeline(tmp_path, sink):
     reader = ScriptedReader(opens=[True], frames_per_session=3, live=True)  # 3 frames, then lost for a long while
-    spec = SourceSpec("door", reader, "drop_oldest", ReconnectPolicy(initial_s=30, max_attempts=None))
-    pipeline = Pipeline([spec], CountingDetector(), [(sink, False)], PipelineSettings(show_progress=False, stats_interval_s=3600))
+    spec = SourceSpec("door", reader, "drop_oldest", ReconnectSettings(initial_s=30, max_attempts=None))
+    pipeline = Pipeline([spec], CountingDetector(), [(sink, False)], pipeline_config(stats_interval_s=3600))
     import threading
 
     thread = threading.Thread(target=pipeline.run)
@@ -247,7 +247,7 @@ def test_a_summary_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys
     (tmp_path / "taken").write_text("a file where the folder should be")
     source = SourceSpec("file", ScriptedReader([True], frames_per_session=3, live=False), "block")
     summary = Pipeline([source], CountingDetector(), [],
-                       PipelineSettings(show_progress=False, summary_path=tmp_path / "taken" / "run_summary.json")).run()
+                       pipeline_config(), summary_path=tmp_path / "taken" / "run_summary.json").run()
     assert summary["stats"]["frames_processed"] == 3
     assert report(summary, tmp_path) == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from stream.frame_queue import FrameQueue
-from stream.sources import ReconnectPolicy, SourceRunner, SourceState
+from stream.sources import ReconnectSettings, SourceRunner, SourceState
 from stream.sources.readers import ImageFolderReader, ReaderError, VideoFileReader, open_reader_for
 from tests.fakes import ScriptedReader
 
-FAST_RETRY = ReconnectPolicy(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=5)
+FAST_RETRY = ReconnectSettings(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=5)
 
 
 def _drain(queue, runner, timeout=5.0):
@@ -47,7 +47,7 @@ def test_a_stream_that_connects_and_drops_at_once_uses_up_its_attempts():
 
 def test_a_connection_that_streamed_long_enough_counts_as_recovered():
     reader = ScriptedReader(opens=[True, False, False, True, False, False, False], frames_per_session=5)
-    policy = ReconnectPolicy(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=3, stable_s=0.0)
+    policy = ReconnectSettings(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=3, stable_s=0.0)
     queue = FrameQueue(100)
     runner = SourceRunner("cam", reader, queue, "drop_oldest", policy).start()
     frames = _drain(queue, runner)
@@ -59,7 +59,7 @@ def test_a_connection_that_streamed_long_enough_counts_as_recovered():
 def test_never_give_up_keeps_trying_until_stopped():
     reader = ScriptedReader(opens=[False] * 1000, frames_per_session=0)
     runner = SourceRunner("cam", reader, FrameQueue(4), "drop_oldest",
-                          ReconnectPolicy(initial_s=0.001, max_s=0.002, max_attempts=None)).start()
+                          ReconnectSettings(initial_s=0.001, max_s=0.002, max_attempts=None)).start()
     time.sleep(0.3)
     assert runner.state in (SourceState.RECONNECTING, SourceState.CONNECTING) and reader.open_calls > 5
     runner.stop()
@@ -70,7 +70,7 @@ def test_never_give_up_keeps_trying_until_stopped():
 def test_backoff_grows_exponentially_with_bounded_jitter():
     import random
 
-    policy = ReconnectPolicy(initial_s=1, max_s=8, jitter=0.25)
+    policy = ReconnectSettings(initial_s=1, max_s=8, jitter=0.25)
     rng = random.Random(0)
     for attempt, base in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 8)]:
         delays = [policy.delay(attempt, rng) for _ in range(50)]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stream.records import format_table
+from stream.io import format_table
 from tools.bench_pipeline import DEFAULT_VIDEO, frames_pipeline_ratio, peak_rss_mb
 
 ENGINES = ("torch", "onnx", "onnx-opt", "onnx-int8", "torch-cuda", "torch-cuda-fp16", "onnx-cuda", "tensorrt-fp16")
@@ -71,14 +71,12 @@ def load_frames(count: int) -> list[np.ndarray]:
 
 def make_detector(engine: str, files: dict[str, str], canvas: tuple[int, int], max_batch: int):
     from engines.detector import DetectorSettings, YolosDetector
-    from engines.postprocess import PostprocessSettings
-    from engines.preprocess import SizeSettings
 
-    common = dict(postprocess=PostprocessSettings(threshold=THRESHOLD), max_batch=max_batch)
+    common = dict(threshold=THRESHOLD, max_batch=max_batch)
     if engine.startswith("torch"):
         device = "cuda" if "cuda" in engine else "cpu"
         return YolosDetector.from_settings(DetectorSettings(model=files["checkpoint"], device=device, fp16=engine.endswith("fp16"),
-                                                            size=SizeSettings(canvas=canvas), **common))
+                                                            canvas=canvas, **common))
     if engine.startswith("tensorrt"):
         return YolosDetector.from_settings(DetectorSettings(model=files["fp32"], backend="tensorrt", device="cuda", fp16=True, **common))
     variant = {"onnx": "fp32", "onnx-cuda": "fp32", "onnx-opt": "opt", "onnx-int8": "int8"}[engine]

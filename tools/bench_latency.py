@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from engines.detector import DetectorSettings, YolosDetector
-from engines.preprocess import SizeSettings, preprocess
-from stream.records import format_table
+from engines.preprocess import preprocess
+from stream.io import format_table
 
 DEFAULT_IMAGE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "street_outfit.jpg"
 
@@ -38,7 +38,7 @@ def measure(detector: YolosDetector, frame: np.ndarray, runs: int) -> dict[str, 
     total, pre = [], []
     for _ in range(runs):
         start = time.perf_counter()
-        preprocess([frame], detector.settings.size)
+        preprocess([frame], detector.settings)
         pre.append(time.perf_counter() - start)
         start = time.perf_counter()
         detector.detect([frame])
@@ -69,10 +69,9 @@ def main() -> None:
             model = str(make_checkpoint(Path(tmp) / "random", preset=args.preset))
         rows = []
         for shortest, longest in args.size or [(816, 864)]:
-            size = SizeSettings(shortest, longest)
-            detector = YolosDetector.from_settings(DetectorSettings(model=model, device=args.device, size=size))
+            detector = YolosDetector.from_settings(DetectorSettings(model=model, device=args.device, size=(shortest, longest)))
             stats = measure(detector, frame, args.runs)
-            input_hw = preprocess([frame], size).pixel_values.shape[2:]
+            input_hw = preprocess([frame], detector.settings).pixel_values.shape[2:]
             rows.append([f"{shortest}/{longest}", f"{input_hw[0]}x{input_hw[1]}", f"{stats['median_ms']:.0f}",
                          f"{stats['p95_ms']:.0f}", f"{stats['pre_ms']:.1f}"])
     print(f"frame {frame.shape[1]}x{frame.shape[0]}, model {args.model or 'random ' + args.preset}, device {args.device}, {args.runs} runs")

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from engines.detector import DetectorSettings, YolosDetector
-from engines.preprocess import SizeSettings
-from stream.pipeline import Pipeline, PipelineSettings, SourceSpec
-from stream.records import format_table
-from stream.sinks import AnnotatedVideoSink, JsonLinesSink
+from stream.config import RunConfig
+from stream.io import format_table
+from stream.pipeline import Pipeline, SourceSpec
+from stream.sinks import AnnotatedVideoSink, JsonLinesSink, Sink
 from stream.sources.readers import VideoFileReader
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "people_walking.mp4"
@@ -74,7 +74,7 @@ class LoopedReader(VideoFileReader):
         return item[0], self.last
 
 
-class MemoryProbe:
+class MemoryProbe(Sink):
     """A sink that only samples this process's resident memory every `every` frames."""
 
     name = "memory"
@@ -114,13 +114,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
 
 
+def bench_config(queue: int, batch: int) -> RunConfig:
+    """The pipeline settings of the benchmark runs: detections only (no stages, no tracking)."""
+    return RunConfig.model_validate({"queue": {"maxsize": queue}, "detector": {"batch_size": batch, "max_wait_ms": 5},
+                                     "progress": False, "stats_interval_s": 3600, "stages": [], "tracking": {"enabled": False}})
+
+
 def memory_run(detector, video: Path, frames: int, fps: float, out: Path) -> list[list]:
     """Rows of (frames, RSS, highest RSS so far, its growth over the RSS at 10 % of the run, process peak)."""
     probe = MemoryProbe(max(1, frames // 10))
-    sinks = [(AnnotatedVideoSink(out / "memory", {"bench": fps}), True), (JsonLinesSink(out / "memory.jsonl"), True), (probe, True)]
+    sinks = [(AnnotatedVideoSink(out / "memory", default_fps=fps), True), (JsonLinesSink(out / "memory.jsonl"), True), (probe, True)]
     spec = SourceSpec("bench", LoopedReader(video, frames), "block")
-    settings = PipelineSettings(queue_size=32, batch_size=4, max_wait_ms=5, show_progress=False, stats_interval_s=3600)
-    Pipeline([spec], detector, sinks, settings).run()
+    Pipeline([spec], detector, sinks, bench_config(queue=32, batch=4)).run()
     base, highest, rows = probe.samples[0][1], 0.0, []
     for n, rss, peak in probe.samples:
         highest = max(highest, rss)
@@ -154,9 +159,8 @@ def frames_pipeline_ratio(detector, frames: list[np.ndarray], batch: int) -> dic
     bare = detect_fps(detector, frames, batch)
     with tempfile.TemporaryDirectory() as tmp:
         spec = SourceSpec("bench", FramesReader(frames), "block")
-        settings = PipelineSettings(queue_size=32, batch_size=batch, max_wait_ms=5, show_progress=False, stats_interval_s=3600)
         start = time.perf_counter()  # start-up and draining of the pipeline count too
-        summary = Pipeline([spec], detector, [(JsonLinesSink(Path(tmp) / "bench.jsonl"), True)], settings).run()
+        summary = Pipeline([spec], detector, [(JsonLinesSink(Path(tmp) / "bench.jsonl"), True)], bench_config(queue=32, batch=batch)).run()
         piped = summary["stats"]["frames_processed"] / (time.perf_counter() - start)
     return {"bare_fps": bare, "pipeline_fps": piped, "ratio": piped / bare}
 
@@ -191,9 +195,8 @@ def detect_fps(detector, images: list[np.ndarray], batch: int) -> float:
 def pipeline_run(detector, video: Path, frames: int, batch: int, out: Path, live: bool = False) -> dict:
     reader = LimitedReader(video, frames)
     spec = SourceSpec("bench", reader, "drop_oldest" if live else "block", realtime=live)
-    settings = PipelineSettings(queue_size=4 if live else 32, batch_size=batch, max_wait_ms=5, show_progress=False,
-                                stats_interval_s=3600)
-    return Pipeline([spec], detector, [(JsonLinesSink(out / f"{batch}-{live}.jsonl"), not live)], settings).run()
+    config = bench_config(queue=4 if live else 32, batch=batch)
+    return Pipeline([spec], detector, [(JsonLinesSink(out / f"{batch}-{live}.jsonl"), not live)], config).run()
 
 
 def main() -> None:
@@ -209,7 +212,7 @@ def main() -> None:
             from tools.make_checkpoint import make_checkpoint
 
             model = str(make_checkpoint(Path(tmp) / "tiny", preset="tiny"))
-        detector = YolosDetector.from_settings(DetectorSettings(model=model, device="cpu", size=SizeSettings(canvas=(480, 864))))
+        detector = YolosDetector.from_settings(DetectorSettings(model=model, device="cpu", canvas=(480, 864)))
         detector.detect([np.zeros((432, 768, 3), np.uint8)])  # warm-up
         rows = []
         for batch in (1, 4):

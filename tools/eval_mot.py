@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 
-from stream.records import format_table
+from stream.io import format_table
 from stream.tracking import OutfitTracker, TrackingSettings
 from stream.tracking.outfit_tracker import bytetrack_for, confirmed_tracks
 from tools.eval_tracking import tracking_metrics

@@ -18,7 +18,7 @@ import numpy as np
 import supervision as sv
 from trackers.eval import compute_clear_metrics, compute_hota_metrics, compute_identity_metrics
 
-from stream.records import format_table
+from stream.io import format_table
 from stream.tracking import OutfitTracker, StabilizerSettings, TrackingSettings
 from stream.tracking.outfit_tracker import bytetrack_for, confirmed_tracks
 from stream.tracking.persons import garment_slots, persons_from_garments
@@ -128,8 +128,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--people", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--alpha", type=float, default=StabilizerSettings.alpha, help="stabilizer evidence weight")
-    parser.add_argument("--k", type=int, default=StabilizerSettings.switch_updates, help="stabilizer switch_updates")
+    parser.add_argument("--alpha", type=float, default=StabilizerSettings().alpha, help="stabilizer evidence weight")
+    parser.add_argument("--k", type=int, default=StabilizerSettings().switch_updates, help="stabilizer switch_updates")
     parser.add_argument("--confusion", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
     args = parser.parse_args()
     settings = TrackingSettings(frame_rate=FPS, stabilizer=StabilizerSettings(alpha=args.alpha, switch_updates=args.k))

@@ -1,9 +1,20 @@
-"""Sinks: draw and store results, never infer. Each runs on its own thread (`SinkWorker`)."""
+"""Sinks: draw and store results, never infer. Each runs on its own thread (`SinkWorker`).
 
-from stream.sinks.base import EndEvents, Sink, SinkWorker
-from stream.sinks.frames_folder import FramesFolderSink
-from stream.sinks.jsonl import JsonLinesSink
-from stream.sinks.outfit_events import OutfitEventsSink
-from stream.sinks.video import AnnotatedVideoSink
+Every module of this folder is imported here, so a sink defined in a new file registers itself
+(`@SINKS.register(...)`) and a run config can name its `type`.
+"""
 
-__all__ = ["AnnotatedVideoSink", "EndEvents", "FramesFolderSink", "JsonLinesSink", "OutfitEventsSink", "Sink", "SinkWorker"]
+from pathlib import Path
+
+from stream.registry import import_all
+from stream.sinks.base import SINKS, EndEvents, Sink, SinkSettings, SinkWorker
+
+import_all(__name__, Path(__file__).parent)
+
+from stream.sinks.frames_folder import FramesFolderSink  # noqa: E402 - after the registry is filled
+from stream.sinks.jsonl import JsonLinesSink  # noqa: E402
+from stream.sinks.outfit_events import OutfitEventsSink  # noqa: E402
+from stream.sinks.video import AnnotatedVideoSink  # noqa: E402
+
+__all__ = ["SINKS", "AnnotatedVideoSink", "EndEvents", "FramesFolderSink", "JsonLinesSink", "OutfitEventsSink", "Sink",
+           "SinkSettings", "SinkWorker"]

@@ -6,12 +6,27 @@ import logging
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from stream.frames import FrameResult
+from stream.registry import PartSettings, Registry
 
 log = logging.getLogger(__name__)
 _CLOSE = object()
+
+
+class SinkSettings(PartSettings):
+    """One entry of the `sinks:` list of a run config; each sink type adds its own keys."""
+
+    path: str | None = Field(None, description="where it writes (default: inside output_dir)")
+    block: bool | None = Field(None, description="wait for a lagging sink (default: yes unless a source is live)")
+
+    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
+        """The files or folders this sink writes in a run (checked before a run starts)."""
+        return []
 
 
 class Sink:
@@ -40,6 +55,9 @@ class Sink:
 
     def close(self) -> None:
         """Finalize what was written."""
+
+
+SINKS: Registry[Sink] = Registry("sink")
 
 
 class EndEvents(list):

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Literal
 
 from stream.frames import FrameResult
-from stream.records import detection_items, tracked_items
-from stream.sinks.base import Sink
-from stream.sinks.line_file import LineFile
+from stream.io import LineFile
+from stream.records import FrameRecord, detection_items, tracked_items
+from stream.sinks.base import SINKS, Sink, SinkSettings
 
+
+class JsonLinesSettings(SinkSettings):
+    """`{type: jsonl}`: one record per frame in `events.jsonl` (or `path`)."""
+
+    type: Literal["jsonl"] = "jsonl"
+
+    def file(self, out_dir: Path) -> Path:
+        """The file written."""
+        return Path(self.path) if self.path else out_dir / "events.jsonl"
+
+    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
+        return [self.file(out_dir)]
+
+
+@SINKS.register(JsonLinesSettings)
 
 class JsonLinesSink(Sink):
     """Writes `events.jsonl`; flushes every `flush_every` records or `flush_s` seconds, when idle
@@ -24,20 +40,18 @@ class JsonLinesSink(Sink):
         self.flush_s = flush_s
         self._last_flush = time.monotonic()
 
+    @classmethod
+    def from_settings(cls, settings: JsonLinesSettings, out_dir: Path) -> JsonLinesSink:
+        """The sink a config entry describes."""
+        return cls(settings.file(out_dir))
+
     def write(self, result: FrameResult) -> None:
         """Queue the frame's record; flush when enough records or time have gathered."""
         frame = result.frame
-        record = {
-            "source": frame.source_id,
-            "frame": frame.index,
-            "pts": round(frame.pts, 4),
-            "time": round(frame.wall_time, 3),
-            "reused": result.reused,
-            "items": detection_items(result.detections),
-        }
-        if result.tracked is not None:
-            record["tracks"] = tracked_items(result.tracked)
-        self._file.append(record)
+        record = FrameRecord(source=frame.source_id, frame=frame.index, pts=round(frame.pts, 4), time=round(frame.wall_time, 3),
+                             reused=result.reused, items=detection_items(result.detections),
+                             tracks=tracked_items(result.tracked) if result.tracked is not None else None)
+        self._file.append(record.line())
         if self._file.pending >= self.flush_every or time.monotonic() - self._last_flush >= self.flush_s:
             self.flush()
 

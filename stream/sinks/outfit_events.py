@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from stream.frames import FrameResult
-from stream.sinks.base import Sink
-from stream.sinks.line_file import LineFile
+from stream.io import LineFile
+from stream.records import EventBase
+from stream.sinks.base import SINKS, Sink, SinkSettings
 
+
+class OutfitEventsSettings(SinkSettings):
+    """`{type: events}`: the tracker's events in `outfit_events.jsonl` (or `path`)."""
+
+    type: Literal["events"] = "events"
+
+    def file(self, out_dir: Path) -> Path:
+        """The file written."""
+        return Path(self.path) if self.path else out_dir / "outfit_events.jsonl"
+
+    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
+        return [self.file(out_dir)]
+
+
+@SINKS.register(OutfitEventsSettings)
 
 class OutfitEventsSink(Sink):
     """Writes `outfit_events.jsonl`: each event of the tracker, and the final `leave` events."""
@@ -19,6 +35,11 @@ class OutfitEventsSink(Sink):
         self.path = Path(path)
         self._file = LineFile(self.path)
 
+    @classmethod
+    def from_settings(cls, settings: OutfitEventsSettings, out_dir: Path) -> OutfitEventsSink:
+        """The sink a config entry describes."""
+        return cls(settings.file(out_dir))
+
     @property
     def count(self) -> int:
         """Events written so far."""
@@ -28,10 +49,10 @@ class OutfitEventsSink(Sink):
         """Write the events this frame raised (events are rare and matter: never held back)."""
         self.write_events(result.events)
 
-    def write_events(self, events: list[dict[str, Any]]) -> None:
+    def write_events(self, events: list[EventBase]) -> None:  # type: ignore[override]
         """Write events at once."""
         for event in events:
-            self._file.append(event)
+            self._file.append(event.line())
         self._file.flush()
 
     def close(self) -> None:

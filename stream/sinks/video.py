@@ -13,14 +13,15 @@ import logging
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from stream.annotate import ResultAnnotator
 from stream.frames import FrameResult
-from stream.sinks.base import Sink
+from stream.sinks.base import SINKS, Sink, SinkSettings
 
 log = logging.getLogger(__name__)
 KEYFRAME_EVERY_S = 2.0
@@ -141,6 +142,21 @@ def open_video_writer(path: Path, fps: float, size_wh: tuple[int, int]) -> Video
     return Mp4vWriter(path, fps, size_wh)
 
 
+class VideoSinkSettings(SinkSettings):
+    """`{type: video}`: `<source id>.mp4` per source in output_dir (or in the folder `path`)."""
+
+    type: Literal["video"] = "video"
+    default_fps: float = Field(10.0, gt=0, description="frame rate of a source that reports none")
+
+    def folder(self, out_dir: Path) -> Path:
+        """The folder the videos go to."""
+        return Path(self.path) if self.path else out_dir
+
+    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
+        return [self.folder(out_dir) / f"{source_id}.mp4" for source_id in source_ids]
+
+
+@SINKS.register(VideoSinkSettings)
 class AnnotatedVideoSink(Sink):
     """Draws each result and appends it to `<folder>/<source>.mp4`; finalized on close."""
 
@@ -154,6 +170,11 @@ class AnnotatedVideoSink(Sink):
         self.frames_written: dict[str, int] = {}
         self.paths: dict[str, Path] = {}
         self.annotator = ResultAnnotator()
+
+    @classmethod
+    def from_settings(cls, settings: VideoSinkSettings, out_dir: Path) -> AnnotatedVideoSink:
+        """The sink a config entry describes."""
+        return cls(settings.folder(out_dir), settings.default_fps)
 
     @property
     def path(self) -> Path:

@@ -8,7 +8,7 @@
                                v error, or a source that is not live
                              FAILED
 A reconnect counts as a recovery only once the stream has delivered frames for
-`ReconnectPolicy.stable_s`: a stream that connects and drops at once uses up its attempts like
+`ReconnectSettings.stable_s`: a stream that connects and drops at once uses up its attempts like
 one that cannot be opened, so `max_attempts` bounds outages, not just failed opens.
 The queue policy can be left to the source (None): `block` for finite sources, `drop_oldest`
 for live ones, decided once the reader knows (an MP4 served over HTTP is finite).
@@ -23,11 +23,11 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 
-from stream.frame_queue import FrameQueue, QueuePolicy
+from stream.frame_queue import FrameQueue
 from stream.frames import Frame
 from stream.sources.readers import FrameReader, ReaderError
+from stream.sources.settings import QueuePolicy, ReconnectSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,6 @@ class SourceState(str, enum.Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class ReconnectPolicy:
-    """Exponential backoff with jitter; `max_attempts=None` retries forever; a connection that
-    streams for `stable_s` resets the count."""
-
-    initial_s: float = 0.5
-    max_s: float = 10.0
-    jitter: float = 0.25
-    max_attempts: int | None = 10
-    stable_s: float = 5.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before try number `attempt` (1-based)."""
-        base = min(self.max_s, self.initial_s * 2 ** max(0, attempt - 1))
-        return base * (1 + rng.uniform(-self.jitter, self.jitter))
-
-
 class SourceRunner:
     """Reads one source on its own thread and feeds the frame queue with the source's policy."""
 
@@ -66,14 +49,14 @@ class SourceRunner:
         reader: FrameReader,
         queue: FrameQueue,
         policy: QueuePolicy | None,
-        reconnect: ReconnectPolicy | None = None,
+        reconnect: ReconnectSettings | None = None,
         realtime: bool = False,
     ) -> None:
         self.source_id = source_id
         self.reader = reader
         self.queue = queue
         self.policy = policy
-        self.reconnect = reconnect or ReconnectPolicy()
+        self.reconnect = reconnect or ReconnectSettings()
         self.realtime = realtime
         self.state = SourceState.CONNECTING
         self.error: str | None = None

@@ -14,26 +14,9 @@ from trackers import ByteTrackTracker
 from trackers.eval import box_ioa
 
 from stream.tracking.persons import garment_slots, persons_from_garments
+from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, SLOTS
-from stream.tracking.stabilizer import LabelStabilizer, StabilizerSettings
-
-
-@dataclass(frozen=True)
-class TrackingSettings:
-    """Tracker and outfit settings (times in seconds of presentation time)."""
-
-    stabilizer: StabilizerSettings = field(default_factory=StabilizerSettings)
-    frame_rate: float = 25.0
-    lost_track_buffer: int = 30  # frames (at frame_rate) a lost track is kept for re-finding
-    activation_threshold: float = 0.3  # detections above this start tracks
-    high_confidence: float = 0.5  # ByteTrack's first association stage
-    min_iou: float = 0.1
-    owner_ioa: float = 0.5  # share of a garment's box inside a person's box to vote for that person
-    part_ioa: float = 0.6  # share of a part's box inside a garment's box to attach to it
-    attribute_min_count: int = 3  # a part seen this often on a garment becomes its attribute
-    slot_miss_limit: int = 8  # detector runs in a row that see the person but not the garment: it is gone
-    relink_s: float = 3.0  # a new track in the same slot of the same person within this inherits the label
-    leave_after_s: float = 2.0  # a person unseen this long has left
+from stream.tracking.stabilizer import LabelStabilizer
 
 
 @dataclass
@@ -97,13 +80,15 @@ def bytetrack_for(settings: TrackingSettings) -> ByteTrackTracker:
 class OutfitTracker:
     """Feed each frame's garment detections (and person detections if a person model runs)."""
 
-    def __init__(self, settings: TrackingSettings = TrackingSettings()) -> None:
+    def __init__(self, settings: TrackingSettings | None = None) -> None:
+        settings = settings or TrackingSettings()
         self.settings = settings
         self.person_tracker = bytetrack_for(settings)
         self.slot_trackers = {slot: bytetrack_for(settings) for slot in SLOTS}
         self.people: dict[int, PersonTrack] = {}
         self.garments: dict[tuple[str, int], GarmentTrack] = {}
         self._last_detected = 0.0  # time of the last detector run
+        self.current_outfits: dict[int, dict[str, dict]] = {}  # person id -> slot -> entry, after the last update
 
     def update(self, garments: sv.Detections, t: float, persons: sv.Detections | None = None,
                detected: bool = True) -> tuple[sv.Detections, list[dict]]:
@@ -124,6 +109,7 @@ class OutfitTracker:
             worn = {slot: self._predict(tracker, t) for slot, tracker in self.slot_trackers.items()}
         outfits = self._update_outfits(t, events)
         self._leave(t, events)
+        self.current_outfits = {person_id: outfit for person_id, outfit in outfits.items() if person_id in self.people}
         return self._as_detections(people, worn, outfits), events
 
     # --- tracking -------------------------------------------------------------------------

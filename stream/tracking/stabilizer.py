@@ -3,33 +3,14 @@ when a challenger leads by a margin for K consecutive updates (hysteresis)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class StabilizerSettings:
-    """`alpha`: weight of each new observation in the exponential moving average of evidence.
-    `lock_share`: share of all evidence the leader needs to lock. `min_observations`: updates
-    before a first lock. `switch_margin`: lead (in evidence share) a challenger needs over the
-    locked label. `switch_updates`: consecutive updates it must keep that lead (K)."""
-
-    alpha: float = 0.25
-    lock_share: float = 0.6
-    min_observations: int = 3
-    switch_margin: float = 0.2
-    switch_updates: int = 5
-
-    def __post_init__(self) -> None:
-        if not (0 < self.alpha <= 1 and 0 < self.lock_share <= 1 and 0 <= self.switch_margin < 1):
-            raise ValueError("stabilizer: need 0 < alpha <= 1, 0 < lock_share <= 1, 0 <= switch_margin < 1")
-        if self.min_observations < 1 or self.switch_updates < 1:
-            raise ValueError("stabilizer: min_observations and switch_updates must be at least 1")
+from stream.tracking.settings import StabilizerSettings
 
 
 class LabelStabilizer:
     """Feed it each frame's raw label and score; read `label`, `locked`, `confidence`."""
 
-    def __init__(self, settings: StabilizerSettings = StabilizerSettings()) -> None:
+    def __init__(self, settings: StabilizerSettings | None = None) -> None:
+        settings = settings or StabilizerSettings()
         self.settings = settings
         self.evidence: dict[str, float] = {}
         self.observations = 0

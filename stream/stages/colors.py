@@ -1,12 +1,18 @@
-"""Garment colour names from pixels: each garment box's central region, every pixel named after
-the nearest of a small palette (in CIELAB, where distance follows perceived difference), and
-the name most of them share. No model: a plain image measurement, added as `data["color"]`."""
+"""The `colors` stage: garment colour names from pixels. Each garment box's central region,
+every pixel named after the nearest of a small palette (in CIELAB, where distance follows
+perceived difference), and the name most of them share. No model: a plain image measurement,
+added as `data["color"]` (the tracker votes it over frames)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import cv2
 import numpy as np
 import supervision as sv
+
+from stream.frames import FrameResult
+from stream.stages import STAGES, Stage, StageSettings
 
 PALETTE_BGR = {  # basic colour terms, as 8-bit BGR
     "black": (25, 25, 25),
@@ -70,3 +76,27 @@ def with_colors(image: np.ndarray, detections: sv.Detections) -> sv.Detections:
         return detections
     detections.data["color"] = np.array([color_name(central_region(image, box)) for box in detections.xyxy], dtype=object)
     return detections
+
+
+class ColorSettings(StageSettings):
+    """`{type: colors}`: name each detection's colour."""
+
+    type: Literal["colors"] = "colors"
+
+
+@STAGES.register(ColorSettings)
+class ColorStage(Stage):
+    """Adds `data["color"]` to the detections the detector just made (reused ones already have it)."""
+
+    name = "colors"
+
+    @classmethod
+    def from_settings(cls, settings: ColorSettings) -> ColorStage:
+        """The stage a config entry describes."""
+        return cls()
+
+    def process(self, results: list[FrameResult]) -> None:
+        """Name the colours of every freshly detected frame."""
+        for result in results:
+            if not result.reused:
+                result.detections = with_colors(result.frame.image, result.detections)

@@ -1,0 +1,74 @@
+"""Registries of the pluggable parts (sinks, stages): a config entry's `type` names the class.
+
+A new sink or stage is one new file in `stream/sinks/` or `stream/stages/`: a settings model
+with `type: Literal["name"]` and the class, decorated with `@SINKS.register(SettingsModel)` (or
+`STAGES`). The package imports every module of its folder, so nothing else is edited; the run
+config then accepts `{type: name, ...}` with that model's keys and limits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import Field
+
+from engines.settings import StrictModel
+
+T = TypeVar("T")
+
+
+class PartSettings(StrictModel):
+    """Settings of one configured sink or stage; subclasses fix `type` with a Literal."""
+
+    type: str
+
+
+class Registry(Generic[T]):
+    """Settings model -> class, for one kind of part."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._by_type: dict[str, tuple[type[PartSettings], Callable[..., T]]] = {}
+
+    def register(self, settings_type: type[PartSettings]) -> Callable[[type], type]:
+        """Class decorator: the class is built with `cls.from_settings(settings, **context)`."""
+        name = settings_type.model_fields["type"].default
+        if not isinstance(name, str):
+            raise TypeError(f"{settings_type.__name__}.type needs a default: its {self.kind} type name")
+
+        def add(cls: type) -> type:
+            self._by_type[name] = (settings_type, cls.from_settings)
+            return cls
+
+        return add
+
+    def settings_types(self) -> tuple[type[PartSettings], ...]:
+        """Every registered settings model."""
+        return tuple(settings for settings, _ in self._by_type.values())
+
+    def names(self) -> list[str]:
+        """Every registered type name."""
+        return sorted(self._by_type)
+
+    def build(self, settings: PartSettings, **context: Any) -> T:
+        """The part a settings entry describes."""
+        return self._by_type[settings.type][1](settings, **context)
+
+
+def import_all(package: str, folder: Path) -> None:
+    """Import every module of a package's folder (so each registers what it defines)."""
+    for module in pkgutil.iter_modules([str(folder)]):
+        importlib.import_module(f"{package}.{module.name}")
+
+
+def discriminated(types: tuple[type[PartSettings], ...]) -> Any:
+    """The pydantic type of a list entry that is any of `types`, told apart by `type`."""
+    from typing import Annotated, Union
+
+    if len(types) == 1:
+        return types[0]
+    return Annotated[Union[types], Field(discriminator="type")]  # noqa: UP007 - built from a runtime tuple
