@@ -52,8 +52,8 @@ def freeze_position_embeddings(model, input_hw: tuple[int, int]) -> None:
             super().__init__()
             self.register_buffer("value", value)
 
-        def forward(self, *args, **kwargs) -> torch.Tensor:
-            return self.value
+        def forward(self, *args: object, **kwargs: object) -> torch.Tensor:
+            return self.get_buffer("value")
 
     with torch.no_grad():
         embeddings, encoder = model.vit.embeddings, model.vit.encoder
@@ -110,8 +110,8 @@ def export_onnx(model_ref: str, out: str | Path, input_hw: tuple[int, int] = DEF
     if fp16:
         graph = to_fp16(graph)
     info = OnnxModelInfo(
-        id2label=id2label, input_hw=tuple(input_hw), mean=tuple(map(float, IMAGENET_MEAN)),
-        std=tuple(map(float, IMAGENET_STD)), source_model=str(model_ref), opset=opset,
+        id2label=id2label, input_hw=(int(input_hw[0]), int(input_hw[1])), mean=_triple(IMAGENET_MEAN),
+        std=_triple(IMAGENET_STD), source_model=str(model_ref), opset=opset,
         exporter="torch.onnx.export(dynamo=False)" + (" +ort-fusions" if optimize else ""),
         precision="int8-weights" if int8 else "fp16" if fp16 else "fp32",
     )
@@ -119,6 +119,10 @@ def export_onnx(model_ref: str, out: str | Path, input_hw: tuple[int, int] = DEF
     onnx.checker.check_model(graph)
     onnx.save(graph, str(out))
     return out
+
+
+def _triple(values: np.ndarray) -> tuple[float, float, float]:
+    return float(values[0]), float(values[1]), float(values[2])
 
 
 def _optimize(src: Path, config, dst: Path) -> Path:

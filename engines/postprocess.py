@@ -10,6 +10,7 @@ letterbox canvas added: YOLOS predicts relative to the content, not to the padde
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import supervision as sv
@@ -79,7 +80,7 @@ def frame_detections(
     if settings.nms_iou is not None and len(detections):
         detections = detections.with_nms(threshold=settings.nms_iou, class_agnostic=False)
     if settings.top_k is not None:
-        detections = detections[: settings.top_k]
+        detections = cast(sv.Detections, detections[: settings.top_k])
     detections.data["class_name"] = labels.names[detections.class_id].astype(str)
     detections.data["supercategory"] = labels.supercategories[detections.class_id].astype(str)
     detections.data["group"] = labels.groups[detections.class_id].astype(str)

@@ -61,7 +61,7 @@ class DetectorSettings(StrictModel):
             The validated settings.
         """
         try:
-            return cls(**values)  # type: ignore[arg-type]
+            return cls.model_validate(values)
         except ValidationError as exc:
             raise EngineError(describe_validation_error(exc)) from exc
 

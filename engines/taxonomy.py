@@ -72,5 +72,5 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         if group not in groups:
             raise EngineError(f"taxonomy file {path}: label {name!r} has group {group!r}, not one of {list(groups)}")
         key = str(name).strip().lower()
-        labels[key] = LabelInfo(str(name), str(entry.get("supercategory", UNKNOWN_SUPERCATEGORY)), group)
+        labels[key] = LabelInfo(str(name), str(entry.get("supercategory", UNKNOWN_SUPERCATEGORY)), str(group))
     return Taxonomy(groups=groups, unknown_group=str(raw.get("unknown_group", "other")), labels=labels)

@@ -80,7 +80,7 @@ def engine_spec(onnx_path: str | Path, info: OnnxModelInfo, trt_version: str, gp
     """The spec for building `onnx_path` at `precision` for batches 1..max_batch."""
     return EngineSpec(
         model_sha=file_digest(onnx_path), tensorrt_version=trt_version, gpu_name=gpu_name,
-        input_hw=tuple(info.input_hw), precision=precision, min_batch=1,
+        input_hw=(int(info.input_hw[0]), int(info.input_hw[1])), precision=precision, min_batch=1,
         opt_batch=opt_batch or max_batch, max_batch=max_batch,
     )
 

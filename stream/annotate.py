@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import supervision as sv
 
+from stream.detections import scores, track_ids
 from stream.frames import FrameResult
 
 
@@ -21,7 +22,7 @@ class GarmentAnnotator:
         canvas = frame.copy()
         if len(detections) == 0:
             return canvas
-        captions = [f"{name} {score:.2f}" for name, score in zip(detections.data["class_name"], detections.confidence)]
+        captions = [f"{name} {score:.2f}" for name, score in zip(detections.data["class_name"], scores(detections))]
         canvas = self.boxes.annotate(canvas, detections)
         return self.labels.annotate(canvas, detections, labels=captions)
 
@@ -42,9 +43,13 @@ class OutfitAnnotator:
         if len(tracked) == 0:
             return canvas
         data = tracked.data
-        captions = [f"#{tid} {outfit}" if kind == "person" else f"{color + ' ' if color else ''}{label}{'?' if provisional else ''}"
-                    for tid, kind, label, provisional, color, outfit in zip(tracked.tracker_id, data["kind"], data["label"],
-                                                                            data["provisional"], data["color"], data["outfit"])]
+        captions = []
+        for row, track_id in enumerate(track_ids(tracked)):
+            if data["kind"][row] == "person":
+                captions.append(f"#{track_id} {data['outfit'][row]}")
+            else:
+                color = f"{data['color'][row]} " if data["color"][row] else ""
+                captions.append(f"{color}{data['label'][row]}{'?' if data['provisional'][row] else ''}")
         canvas = self.boxes.annotate(canvas, tracked)
         return self.labels.annotate(canvas, tracked, labels=captions)
 
@@ -57,8 +62,11 @@ class ResultAnnotator:
         self._built: dict[tuple[bool, tuple[int, int]], GarmentAnnotator | OutfitAnnotator] = {}
 
     def annotate(self, result: FrameResult) -> np.ndarray:
-        tracked, frame_hw = result.tracked is not None, result.frame.image.shape[:2]
-        annotator = self._built.get((tracked, frame_hw))
+        """The frame with what the pipeline found drawn on it."""
+        frame_hw = (int(result.frame.image.shape[0]), int(result.frame.image.shape[1]))
+        shown = result.tracked if result.tracked is not None else result.detections
+        key = (result.tracked is not None, frame_hw)
+        annotator = self._built.get(key)
         if annotator is None:
-            annotator = self._built[(tracked, frame_hw)] = (OutfitAnnotator if tracked else GarmentAnnotator)(frame_hw)
-        return annotator.annotate(result.frame.image, result.tracked if tracked else result.detections)
+            annotator = self._built[key] = (OutfitAnnotator if key[0] else GarmentAnnotator)(frame_hw)
+        return annotator.annotate(result.frame.image, shown)

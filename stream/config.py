@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from engines.settings import DetectorSettings, StrictModel, bad_value
 from stream.errors import StreamError
-from stream.registry import discriminated
+from stream.registry import Registry
 from stream.sinks import SINKS, SinkSettings
 from stream.sinks.jsonl import JsonLinesSettings
 from stream.sinks.outfit_events import OutfitEventsSettings
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     SinkEntry = SinkSettings
     StageEntry = StageSettings
 else:
-    SinkEntry = discriminated(SINKS.settings_types())
-    StageEntry = discriminated(STAGES.settings_types())
+    SinkEntry = SINKS.entry(SinkSettings)
+    StageEntry = STAGES.entry(StageSettings)
 
 
 class InferenceSettings(DetectorSettings):
@@ -57,7 +57,8 @@ class RunConfig(StrictModel):
     sources: list[SourceSettings] = Field(default_factory=list)
     detector: InferenceSettings = Field(default_factory=InferenceSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
-    stages: list[StageEntry] = Field(default_factory=lambda: [ColorSettings()], description="after the detector, before the tracker")
+    stages: list[StageEntry] = Field(default_factory=lambda: [ColorSettings()],  # type: ignore[arg-type]
+                                     description="after the detector, before the tracker")
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     sinks: list[SinkEntry] = Field(default_factory=lambda: [VideoSinkSettings(), JsonLinesSettings(), OutfitEventsSettings()])
     output_dir: str = Field("out/run", description="folder of the sinks' files and run_summary.json")
@@ -81,36 +82,43 @@ class RunConfig(StrictModel):
                                    "nms_iou": None, "top_k": None})
 
 
-def _part_model(tag: object) -> type[BaseModel] | None:
-    return next((t for t in (*SINKS.settings_types(), *STAGES.settings_types()) if t.model_fields["type"].default == tag), None)
+def _child(data: Any, part: str | int) -> Any:
+    if isinstance(data, dict):
+        return data.get(part)
+    if isinstance(data, list) and isinstance(part, int) and part < len(data):
+        return data[part]
+    return None
 
 
-def _plain_location(location: tuple) -> tuple:
-    """The error location without the discriminator tags pydantic inserts after a list index."""
-    return tuple(part for i, part in enumerate(location) if not (i and isinstance(location[i - 1], int) and _part_model(part)))
-
-
-def _allowed_keys(location: tuple) -> str:
+def _allowed_keys(location: tuple, data: Any) -> str:
+    """The keys allowed where an unknown key was found (sinks and stages by their `type`)."""
     model: type[BaseModel] | None = RunConfig
-    for i, part in enumerate(location[:-1]):
+    registry: Registry | None = None
+    for part in location[:-1]:
+        data = _child(data, part)
         if isinstance(part, int):
-            continue
-        if i and isinstance(location[i - 1], int) and _part_model(part):  # a sink or stage entry: its tag names the model
-            model = _part_model(part)
+            if registry is not None:
+                model = registry.model_for(data.get("type") if isinstance(data, dict) else None)
             continue
         field = model.model_fields.get(str(part)) if model else None
+        registry = (SINKS if part == "sinks" else STAGES if part == "stages" else None) if model is RunConfig else None
         annotation = field.annotation if field else None
         inner = (annotation, *getattr(annotation, "__args__", ()))
         model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
     return ", ".join(model.model_fields) if model else "?"
 
 
-def describe(error: Any) -> str:
-    """One line for one pydantic error: the key's dotted path and what is wrong or allowed."""
+def describe(error: Any, data: Any = None) -> str:
+    """One line for one pydantic error: the key's dotted path and what is wrong or allowed.
+
+    Args:
+        error: one entry of `ValidationError.errors()`.
+        data: the mapping that was validated (to name the keys allowed inside a sink or stage entry).
+    """
     location = tuple(error["loc"])
-    shown = ".".join(str(part) for part in _plain_location(location))
+    shown = ".".join(str(part) for part in location)
     if error["type"] == "extra_forbidden":
-        return f"unknown key '{shown}' (allowed here: {_allowed_keys(location)})"
+        return f"unknown key '{shown}' (allowed here: {_allowed_keys(location, data)})"
     return bad_value(shown, error)
 
 
@@ -130,11 +138,11 @@ def parse_config(data: dict[str, Any] | None, origin: str = "config", options: d
         return RunConfig.model_validate(data or {})
     except ValidationError as exc:
         error = exc.errors()[0]
-        location = _plain_location(tuple(error["loc"]))
+        location = tuple(error["loc"])
         for prefix, option in (options or {}).items():
             if location[: len(prefix)] == prefix:
-                raise StreamError(f"option {option}: {describe(error)}") from exc
-        raise StreamError(f"{origin}: {describe(error)}") from exc
+                raise StreamError(f"option {option}: {describe(error, data)}") from exc
+        raise StreamError(f"{origin}: {describe(error, data)}") from exc
 
 
 def load_config(path: str | Path | None) -> RunConfig:

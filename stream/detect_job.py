@@ -55,7 +55,7 @@ def run_detect(images: list[Path], detector: YolosDetector, out_dir: Path, show_
     """Detect garments in every image; unreadable ones are reported and skipped, the rest still written."""
     out_dir = prepare_output_dir(out_dir)
     annotator_cache: dict[tuple[int, int], GarmentAnnotator] = {}
-    report, used_stems = DetectReport(), set()
+    report, used_stems = DetectReport(), set[str]()
     for path in tqdm(images, desc="detect", unit="img", disable=not show_progress or len(images) < 2):
         try:
             frame = read_image(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import supervision as sv
@@ -52,8 +52,10 @@ class FrameResult:
 
     def _kind(self, kind: str) -> sv.Detections:
         if self.tracked is None or len(self.tracked) == 0:
-            return sv.Detections.empty()
-        return self.tracked[self.tracked.data["kind"] == kind]
+            empty = sv.Detections.empty()
+            empty.tracker_id = np.empty(0, dtype=int)  # iterable like a non-empty one's
+            return empty
+        return cast(sv.Detections, self.tracked[self.tracked.data["kind"] == kind])
 
     @property
     def people(self) -> sv.Detections:

@@ -7,6 +7,7 @@ CMYK and 16-bit images are converted. Nothing else in the product decodes image 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 DEFAULT_MAX_PIXELS = 100_000_000
 
 
-def find_images(paths: list[str | Path]) -> list[Path]:
+def find_images(paths: Sequence[str | Path]) -> list[Path]:
     """Expand files and directories (sorted, non-recursive) into image paths; missing paths are kept
     so that reading them reports the problem."""
     found: list[Path] = []
@@ -69,10 +70,9 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
         with warnings.catch_warnings():
             # Pillow's own guard stays on (process-wide, for everyone); it warns from 89 MP, below our limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                _check_size(path, *image.size, max_pixels)
-                image = ImageOps.exif_transpose(image)
-                rgb = _to_rgb_array(image)
+            with Image.open(path) as opened:
+                _check_size(path, *opened.size, max_pixels)
+                rgb = _to_rgb_array(ImageOps.exif_transpose(opened))
     except Image.DecompressionBombError as exc:
         raise ImageReadError(f"image too large: {path} ({str(exc).split('(')[-1].split(')')[0]}; limit {max_pixels / 1e6:.0f} MP)") from exc
     except UnidentifiedImageError as exc:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # also the Literal default of `schema_version` below: bump both together
 
 
 class Record(BaseModel):
@@ -57,7 +57,7 @@ class Track(Record):
 class FrameRecord(Record):
     """A line of events.jsonl: one frame of one source."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     source: str
     frame: int = Field(description="index of the frame in its source, from 0")
     pts: float = Field(description="presentation time in seconds, increasing per source")
@@ -84,7 +84,9 @@ Outfit = dict[str, OutfitSlot]
 
 
 class EventBase(Record):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    """What every outfit event carries."""
+
+    schema_version: Literal[1] = 1
     source: str
     frame: int = Field(description="the frame that raised the event (the last one processed, at the end of a run)")
     pts: float

@@ -12,9 +12,9 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import Field
+from pydantic import BeforeValidator, SerializeAsAny
 
 from engines.settings import StrictModel
 
@@ -41,7 +41,7 @@ class Registry(Generic[T]):
             raise TypeError(f"{settings_type.__name__}.type needs a default: its {self.kind} type name")
 
         def add(cls: type) -> type:
-            self._by_type[name] = (settings_type, cls.from_settings)
+            self._by_type[name] = (settings_type, getattr(cls, "from_settings"))  # noqa: B009 - checked by the registry's users
             return cls
 
         return add
@@ -58,17 +58,29 @@ class Registry(Generic[T]):
         """The part a settings entry describes."""
         return self._by_type[settings.type][1](settings, **context)
 
+    def model_for(self, name: object) -> type[PartSettings] | None:
+        """The settings model of a type name (None when unknown)."""
+        found = self._by_type.get(name) if isinstance(name, str) else None
+        return found[0] if found else None
+
+    def validate(self, value: Any) -> PartSettings:
+        """A config entry as the settings model its `type` names (looked up when validated, so a
+        part registered after the config module was imported is accepted too)."""
+        if isinstance(value, PartSettings):
+            return value
+        if not isinstance(value, dict) or "type" not in value:
+            raise ValueError(f"a {self.kind} entry needs a type: one of {', '.join(self.names())}")
+        model = self.model_for(value["type"])
+        if model is None:
+            raise ValueError(f"unknown {self.kind} type {value['type']!r}: choose one of {', '.join(self.names())}")
+        return model.model_validate(value)
+
+    def entry(self, base: type[PartSettings]) -> Any:
+        """The pydantic type of a config list entry of this registry."""
+        return Annotated[SerializeAsAny[base], BeforeValidator(self.validate)]  # type: ignore[valid-type,misc]
+
 
 def import_all(package: str, folder: Path) -> None:
     """Import every module of a package's folder (so each registers what it defines)."""
     for module in pkgutil.iter_modules([str(folder)]):
         importlib.import_module(f"{package}.{module.name}")
-
-
-def discriminated(types: tuple[type[PartSettings], ...]) -> Any:
-    """The pydantic type of a list entry that is any of `types`, told apart by `type`."""
-    from typing import Annotated, Union
-
-    if len(types) == 1:
-        return types[0]
-    return Annotated[Union[types], Field(discriminator="type")]  # noqa: UP007 - built from a runtime tuple

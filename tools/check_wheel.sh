@@ -22,5 +22,5 @@ PHOTO=$(realpath "$PHOTO")
 cd "$WORK"  # away from the checkout: only the installed package can be imported
 "$WORK/venv/bin/fashion-stream" detect "$PHOTO" --model "$WORK/ckpt" --threshold 0.1 --out "$WORK/out"
 test -s "$WORK/out/$(basename "${PHOTO%.*}").json"
-"$WORK/venv/bin/python" -c "import stream, engines, importlib.util as u; assert u.find_spec('tools') is None, 'tools/ must not be installed'"
+"$WORK/venv/bin/python" -c "from stream import Pipeline, RunConfig; from engines import YolosDetector; import importlib.util as u; assert u.find_spec('tools') is None, 'tools/ must not be installed'; print(RunConfig().sinks[0].type)"
 echo "wheel check passed: $(ls "$WORK"/dist)"

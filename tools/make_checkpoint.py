@@ -46,8 +46,21 @@ def spread_random_weights(model) -> None:
                 param.normal_(0.0, 2.0 / (param[0].numel()) ** 0.5)
 
 
-def make_checkpoint(out: str | Path, preset: str = "tiny", seed: int = 0, id2label: dict[int, str] | None = None) -> Path:
-    """Build a random `YolosForObjectDetection` from `preset` and `save_pretrained` it to `out`."""
+def make_checkpoint(out: str | Path, preset: str = "tiny", seed: int = 0, id2label: dict[int, str] | None = None,
+                    favour: dict[str, float] | None = None) -> Path:
+    """Build a random `YolosForObjectDetection` from `preset` and `save_pretrained` it to `out`.
+
+    Args:
+        out: the folder to write.
+        preset: the model size (see PRESETS).
+        seed: for the random weights.
+        id2label: class names (default: Fashionpedia's 46).
+        favour: class name -> logit bias, so those classes come out with high scores (a random
+            model that detects garments at the default threshold, for end-to-end tests).
+
+    Returns:
+        The folder.
+    """
     import torch
     from transformers import YolosConfig, YolosForObjectDetection
 
@@ -63,6 +76,12 @@ def make_checkpoint(out: str | Path, preset: str = "tiny", seed: int = 0, id2lab
     torch.manual_seed(seed)
     model = YolosForObjectDetection(config).eval()
     spread_random_weights(model)
+    if favour:
+        label2id = {name: i for i, name in id2label.items()}
+        with torch.no_grad():
+            bias = model.class_labels_classifier.layers[-1].bias
+            for name, boost in favour.items():
+                bias[label2id[name]] += boost
     out = Path(out)
     model.save_pretrained(out)
     return out

@@ -106,7 +106,7 @@ class Mp4vWriter:
 
     def __init__(self, path: Path, fps: float, size_wh: tuple[int, int]) -> None:
         self.path = path
-        self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size_wh)
+        self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size_wh)
         if not self.writer.isOpened():
             self.writer.release()
             raise OSError(f"cannot open a video writer for {path}")

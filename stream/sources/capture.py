@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from pathlib import Path
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import cv2
@@ -33,7 +34,15 @@ from stream.sources.uri import redact
 
 log = logging.getLogger(__name__)
 FFMPEG_CAPTURE_OPTIONS = "rtsp_transport;tcp"  # cameras behind NAT and lossy links need TCP
-_TIMEOUT = object()
+TIMED_OUT: Literal["timed out"] = "timed out"
+
+
+class Grabbed(NamedTuple):
+    """A frame as the capture thread read it."""
+
+    image: np.ndarray
+    stream_ms: float
+    arrival: float
 
 
 def configure_ffmpeg_capture() -> None:
@@ -51,7 +60,7 @@ class _Grabber:
 
     def __init__(self, capture: cv2.VideoCapture, name: str, live: bool, size: int = 4) -> None:
         self.capture, self.live, self.size = capture, live, size
-        self.items: deque[tuple[np.ndarray, float, float]] = deque()
+        self.items: deque[Grabbed] = deque()
         self.cond = threading.Condition()
         self.ended = self.stopped = False
         self.overflow = 0
@@ -72,7 +81,7 @@ class _Grabber:
                     if len(self.items) >= self.size:
                         self.items.popleft()
                         self.overflow += 1
-                    self.items.append((image, stream_ms, arrival))
+                    self.items.append(Grabbed(image, stream_ms, arrival))
                     self.cond.notify_all()
         except Exception:
             log.debug("capture thread ended with an error", exc_info=True)
@@ -82,14 +91,14 @@ class _Grabber:
                 self.ended = True
                 self.cond.notify_all()
 
-    def get(self, deadline: float | None) -> object:
-        """The next buffered (image, stream ms, arrival), None once the capture ended, or _TIMEOUT
-        when `deadline` (a time.monotonic() value; None: no limit) passed first."""
+    def get(self, deadline: float | None) -> Grabbed | Literal["timed out"] | None:
+        """The next buffered frame, None once the capture ended, or TIMED_OUT when `deadline`
+        (a time.monotonic() value; None: no limit) passed first."""
         with self.cond:
             while not self.items and not self.ended:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    return _TIMEOUT
+                    return TIMED_OUT
                 self.cond.wait(remaining)
             if not self.items:
                 return None
@@ -205,18 +214,17 @@ class CaptureReader:
         deadline = time.monotonic() + self.stall_timeout_s
         while True:
             item = self._grabber.get(deadline if self.live else None)
-            if item is _TIMEOUT:
+            if item == TIMED_OUT:
                 self.stalls += 1
                 log.warning("%s: no new frame for %.1f s (stalled)", self.name, self.stall_timeout_s)
                 return None
-            if item is None:
+            if not isinstance(item, Grabbed):
                 return None
-            image, stream_ms, arrival = item  # type: ignore[misc]
-            if self.live and self._is_stale(stream_ms, arrival):
+            if self.live and self._is_stale(item.stream_ms, item.arrival):
                 self.stale += 1
                 continue
             self.frames += 1
-            return image, None if self.live else stream_ms / 1000.0
+            return item.image, None if self.live else item.stream_ms / 1000.0
 
     def close(self) -> None:
         """Stop reading at once; the capture thread releases the capture when its read in progress

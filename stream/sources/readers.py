@@ -45,7 +45,9 @@ class FrameReader(Protocol):
     fps: float | None
     frame_count: int | None
     skipped: int
-    truncated: bool
+
+    @property
+    def truncated(self) -> bool: ...
 
     def open(self) -> None: ...
 

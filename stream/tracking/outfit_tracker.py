@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 from trackers.eval import box_ioa
 
+from stream.detections import scores, select, track_ids
 from stream.tracking.persons import garment_slots, persons_from_garments
 from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, SLOTS
@@ -67,7 +69,7 @@ def confirmed_tracks(tracker: ByteTrackTracker, detections: sv.Detections, t: fl
     if len(detections) == 0:
         detections = sv.Detections.empty()
     tracked = tracker.update(detections, timestamp=t)
-    return tracked[tracked.tracker_id >= 0] if len(tracked) else tracked
+    return select(tracked, track_ids(tracked) >= 0) if len(tracked) else tracked
 
 
 def bytetrack_for(settings: TrackingSettings) -> ByteTrackTracker:
@@ -99,11 +101,11 @@ class OutfitTracker:
             self._last_detected = t
             people = confirmed_tracks(self.person_tracker, persons if persons is not None else persons_from_garments(garments), t)
             slots = garment_slots(garments)
-            worn = {slot: confirmed_tracks(self.slot_trackers[slot], garments[slots == slot], t) for slot in SLOTS}
+            worn = {slot: confirmed_tracks(self.slot_trackers[slot], select(garments, slots == slot), t) for slot in SLOTS}
             self._observe_people(people, t, events)
             self._observe_garments(worn, people, t)
             self._count_misses(people, t)
-            self._observe_parts(garments[slots == PARTS] if len(garments) else garments, worn)
+            self._observe_parts(select(garments, slots == PARTS) if len(garments) else garments, worn)
         else:
             people = self._predict(self.person_tracker, t)
             worn = {slot: self._predict(tracker, t) for slot, tracker in self.slot_trackers.items()}
@@ -127,7 +129,7 @@ class OutfitTracker:
 
     # --- observations -----------------------------------------------------------------------
     def _observe_people(self, people: sv.Detections, t: float, events: list[dict]) -> None:
-        for person_id in (people.tracker_id if len(people) else []):
+        for person_id in track_ids(people):
             person = self.people.get(int(person_id))
             if person is None:
                 self.people[int(person_id)] = PersonTrack(int(person_id), first_seen=t, last_seen=t)
@@ -140,12 +142,13 @@ class OutfitTracker:
             if len(tracked) == 0:
                 continue
             inside = box_ioa(tracked.xyxy, people.xyxy) if len(people) else np.zeros((len(tracked), 0))
-            for row, track_id in enumerate(tracked.tracker_id):
-                owner = int(people.tracker_id[inside[row].argmax()]) if inside.shape[1] and inside[row].max() >= self.settings.owner_ioa else -1
+            owners = track_ids(people)
+            for row, track_id in enumerate(track_ids(tracked)):
+                owner = int(owners[inside[row].argmax()]) if inside.shape[1] and inside[row].max() >= self.settings.owner_ioa else -1
                 garment = self.garments.get((slot, int(track_id))) or self._new_garment(slot, int(track_id), owner, t)
                 if owner >= 0:
                     garment.owners[owner] += 1
-                garment.stabilizer.update(str(tracked.data["class_name"][row]), float(tracked.confidence[row]))
+                garment.stabilizer.update(str(tracked.data["class_name"][row]), float(scores(tracked)[row]))
                 if tracked.data.get("color") is not None and tracked.data["color"][row]:
                     garment.colors[str(tracked.data["color"][row])] += 1
                 garment.last_seen = t
@@ -154,7 +157,7 @@ class OutfitTracker:
 
     def _count_misses(self, people: sv.Detections, t: float) -> None:
         """A garment not seen while its person is: one miss more (occlusion of the whole person is no miss)."""
-        present = set(int(i) for i in people.tracker_id) if len(people) else set()
+        present = {int(i) for i in track_ids(people)}
         for garment in self.garments.values():
             garment.missed = 0 if garment.last_seen == t else garment.missed + (garment.owner in present)
 
@@ -176,7 +179,7 @@ class OutfitTracker:
         """Each part (sleeve, collar, zipper, ...) counts for the garment that contains most of it."""
         if len(parts) == 0:
             return
-        keys = [(slot, int(i)) for slot, tracked in worn.items() for i in (tracked.tracker_id if len(tracked) else [])]
+        keys = [(slot, int(i)) for slot, tracked in worn.items() for i in track_ids(tracked)]
         if not keys:
             return
         boxes = np.concatenate([tracked.xyxy for tracked in worn.values() if len(tracked)])
@@ -244,29 +247,34 @@ class OutfitTracker:
     def _as_detections(self, people: sv.Detections, worn: dict[str, sv.Detections], outfits: dict[int, dict]) -> sv.Detections:
         """People and garments as one `sv.Detections` (data: kind, label, raw class, slot, person, colour, outfit)."""
         keys = ("kind", "label", "class_name", "slot", "provisional", "person_id", "color", "outfit")
-        boxes, scores, ids, data = [], [], [], {k: [] for k in keys}
+        boxes: list[np.ndarray] = []
+        confidences: list[float] = []
+        ids: list[int] = []
+        data: dict[str, list[Any]] = {k: [] for k in keys}
 
-        def add(box, score, track_id, **values):
-            boxes.append(box), scores.append(score), ids.append(track_id)
+        def add(box: np.ndarray, score: float, track_id: int, **values: Any) -> None:
+            boxes.append(box)
+            confidences.append(score)
+            ids.append(track_id)
             for key in data:
                 data[key].append(values.get(key, ""))
 
-        for row, person_id in enumerate(people.tracker_id if len(people) else []):
+        for row, person_id in enumerate(track_ids(people)):
             outfit = outfits.get(int(person_id), {}) if int(person_id) in self.people else {}  # {} once they left
             text = ", ".join(f"{e['color'] + ' ' if e['color'] else ''}{e['label']}{'?' if e['provisional'] else ''}" for e in outfit.values())
-            add(people.xyxy[row], people.confidence[row], int(person_id), kind="person", label="person", class_name="person",
+            add(people.xyxy[row], float(scores(people)[row]), int(person_id), kind="person", label="person", class_name="person",
                 slot="", provisional=False, person_id=int(person_id), outfit=text)
         for slot, tracked in worn.items():
-            for row, track_id in enumerate(tracked.tracker_id if len(tracked) else []):
+            for row, track_id in enumerate(track_ids(tracked)):
                 garment = self.garments.get((slot, int(track_id)))
                 if garment is None:
                     continue
                 raw = str(tracked.data["class_name"][row]) if "class_name" in tracked.data else garment.stabilizer.raw
-                add(tracked.xyxy[row], tracked.confidence[row], int(track_id), kind="garment", label=garment.stabilizer.label,
+                add(tracked.xyxy[row], float(scores(tracked)[row]), int(track_id), kind="garment", label=garment.stabilizer.label,
                     class_name=raw, slot=slot, provisional=not garment.stabilizer.locked, person_id=garment.owner,
                     color=garment.color(self.settings.attribute_min_count) or "")
         if not boxes:
             return sv.Detections.empty()
-        return sv.Detections(xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(scores, dtype=np.float32),
+        return sv.Detections(xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(confidences, dtype=np.float32),
                              class_id=np.zeros(len(boxes), dtype=int), tracker_id=np.array(ids, dtype=int),
                              data={k: np.array(v, dtype=object) for k, v in data.items()})

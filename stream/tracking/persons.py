@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import supervision as sv
 
+from stream.detections import scores, select
 from stream.tracking.slots import PARTS, slot_of
 
 
@@ -12,7 +13,7 @@ def person_detections(detections: sv.Detections, label: str = "person") -> sv.De
     """The `label` rows of a general detector's output (e.g. COCO's `person`)."""
     if len(detections) == 0 or "class_name" not in detections.data:
         return sv.Detections.empty()
-    return detections[np.asarray(detections.data["class_name"]) == label]
+    return select(detections, np.asarray(detections.data["class_name"]) == label)
 
 
 def garment_slots(detections: sv.Detections) -> np.ndarray:
@@ -42,7 +43,7 @@ def persons_from_garments(garments: sv.Detections, min_x_overlap: float = 0.5, m
     """
     slots = garment_slots(garments)
     keep = np.array([s not in ("", PARTS) for s in slots], dtype=bool)
-    boxes, scores = garments.xyxy[keep], garments.confidence[keep] if len(garments) else np.empty(0)
+    boxes, confidences = garments.xyxy[keep], scores(garments)[keep] if len(garments) else np.empty(0)
     parent = list(range(len(boxes)))
 
     def root(i: int) -> int:
@@ -62,5 +63,5 @@ def persons_from_garments(garments: sv.Detections, min_x_overlap: float = 0.5, m
         return sv.Detections.empty()
     members = list(groups.values())
     xyxy = np.array([[boxes[m, 0].min(), boxes[m, 1].min(), boxes[m, 2].max(), boxes[m, 3].max()] for m in members], dtype=np.float32)
-    return sv.Detections(xyxy=xyxy, confidence=np.array([scores[m].max() for m in members], dtype=np.float32),
+    return sv.Detections(xyxy=xyxy, confidence=np.array([confidences[m].max() for m in members], dtype=np.float32),
                          class_id=np.zeros(len(members), dtype=int))

@@ -38,7 +38,7 @@ class LabelStabilizer:
         self.evidence[label] = self.evidence.get(label, 0.0) + s.alpha * score
         self.observations += 1
         self.raw = label
-        leader = max(self.evidence, key=self.evidence.get)
+        leader = max(self.evidence, key=lambda name: self.evidence[name])
         # 2. Not locked yet: show the leader (provisional), lock once it has enough evidence.
         if not self.locked:
             self.label = leader
