@@ -209,3 +209,11 @@ def test_every_line_a_run_writes_is_a_valid_record(tiny_checkpoint, shop, capsys
         assert FrameRecord.model_validate_json(line).schema_version == 1
     events = [outfit_event(json.loads(line)) for line in (out / "outfit_events.jsonl").read_text().splitlines()]
     assert events and all(e.time > 1e9 and 0 <= e.frame < FRAMES for e in events)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_the_shipped_configs_are_valid(path):
+    from stream.config import load_config
+
+    config = load_config(path)
+    assert [stage.type for stage in config.stages] == ["colors"]

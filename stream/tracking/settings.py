@@ -23,7 +23,6 @@ class TrackingSettings(StrictModel):
     enabled: bool = Field(True, description="track people and outfits (off: detections only)")
     person_model: str | None = Field(None, description="checkpoint with a 'person' label (e.g. hustvl/yolos-tiny); none: people from garments")
     person_threshold: float = Field(0.5, ge=0, lt=1, description="score a person model's box needs")
-    colors: bool = Field(True, description="name each garment's colour from its pixels and vote it over frames")
     stabilizer: StabilizerSettings = Field(default_factory=StabilizerSettings)
     frame_rate: float = Field(25.0, gt=0, description="frame rate assumed when a source reports none")
     lost_track_buffer: int = Field(30, ge=1, description="frames (at frame_rate) a lost track is kept for re-finding")
