@@ -12,7 +12,6 @@ A pipeline can run again once a run is over. Signals are the caller's business.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +28,7 @@ from stream.frames import FrameResult
 from stream.inference import Detector, InferenceStage
 from stream.io import write_json_atomically
 from stream.sinks.base import EndEvents, Sink, SinkWorker
+from stream.sinks.python import CallbackSink, ResultTap
 from stream.sources.capture import configure_ffmpeg_capture
 from stream.sources.readers import FrameReader
 from stream.sources.runner import SourceRunner, SourceState
@@ -53,44 +53,6 @@ class SourceSpec:
     policy: QueuePolicy | None = None
     reconnect: ReconnectSettings | None = None
     realtime: bool = False
-
-
-class CallbackSink(Sink):
-    """Calls a function with every result (on the sink's own thread)."""
-
-    name = "on_result"
-
-    def __init__(self, callback: Callable[[FrameResult], Any]) -> None:
-        self.callback = callback
-
-    def write(self, result: FrameResult) -> None:
-        """Hand the result to the callback."""
-        self.callback(result)
-
-
-class _ResultTap(Sink):
-    """Feeds `Pipeline.results()`: results into a bounded queue the generator reads."""
-
-    name = "results"
-    DONE = object()
-
-    def __init__(self, size: int) -> None:
-        self.items: queue.Queue = queue.Queue(size)
-        self.abandoned = threading.Event()
-
-    def _put(self, item: object) -> None:
-        while not self.abandoned.is_set():
-            try:
-                self.items.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def write(self, result: FrameResult) -> None:
-        self._put(result)
-
-    def close(self) -> None:
-        self._put(self.DONE)
 
 
 class Pipeline:
@@ -121,7 +83,7 @@ class Pipeline:
         self.summary_path = summary_path
         self.on_result = on_result
         self.parts = parts  # config-built sinks, made afresh for each run
-        self._taps: list[_ResultTap] = []
+        self._taps: list[ResultTap] = []
         self._thread: threading.Thread | None = None
         self._outcome: dict[str, Any] = {}
         self._running = threading.Lock()
@@ -241,7 +203,7 @@ class Pipeline:
         """
         if self.running:
             raise StreamError("results() starts the run: call it instead of start(), not after")
-        tap = _ResultTap(buffer)
+        tap = ResultTap(buffer)
         self._taps.append(tap)
         try:
             self.start()
@@ -252,7 +214,7 @@ class Pipeline:
         try:
             while True:
                 item = tap.items.get()
-                if item is _ResultTap.DONE:
+                if item is ResultTap.DONE:
                     finished = True
                     break
                 yield item
