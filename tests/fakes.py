@@ -134,3 +134,14 @@ class LiveRun:
         self.pipeline.stop()
         self._thread.join(30)
         return self._result.get("summary")
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    """`fashion-stream ARGS` in this process: the exit code and what it printed on stderr."""
+    from stream.cli import main
+
+    try:
+        rc = main(args)
+    except SystemExit as exit_:
+        rc = exit_.code
+    return rc, capsys.readouterr().err

@@ -5,45 +5,18 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from stream.cli import main
 from tests.conftest import shared_file
-
-
-def _count_frames(path):
-    capture, n = cv2.VideoCapture(str(path)), 0
-    while capture.read()[0]:
-        n += 1
-    return n
-
-
-def _write_video(path, frames, size=(160, 96), fps=10, color=None):
-    """Random frames, or frames of one BGR `color` with a little noise."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    rng = np.random.default_rng(0)
-    for _ in range(frames):
-        if color is None:
-            writer.write(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
-        else:
-            writer.write(np.clip(np.array(color) + rng.integers(-12, 12, (size[1], size[0], 3)), 0, 255).astype(np.uint8))
-    writer.release()
-    return path
-
-
-def _run(args, capsys):
-    try:
-        rc = main(args)
-    except SystemExit as exit_:
-        rc = exit_.code
-    return rc, capsys.readouterr().err
+from tests.fakes import run_cli
+from tests.media import decodable_frames, write_video
 
 
 def test_offline_run_writes_a_video_with_every_frame(tiny_checkpoint, tmp_path, capsys):
-    video = _write_video(tmp_path / "clip.mp4", frames=40)
+    video = write_video(tmp_path / "clip.mp4", frames=40)
     out = tmp_path / "out"
-    rc, err = _run(["run", "--config", "configs/offline.yaml", "--source", str(video), "--model", str(tiny_checkpoint),
+    rc, err = run_cli(["run", "--config", "configs/offline.yaml", "--source", str(video), "--model", str(tiny_checkpoint),
                     "--out", str(out), "--threshold", "0.1", "--batch-size", "4", "--no-progress"], capsys)
     assert rc == 0, err
-    assert _count_frames(out / "clip.mp4") == 40
+    assert decodable_frames(out / "clip.mp4") == 40
     records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert [r["frame"] for r in records] == list(range(40)) and records[0]["items"]
     summary = json.loads((out / "run_summary.json").read_text())
@@ -53,10 +26,10 @@ def test_offline_run_writes_a_video_with_every_frame(tiny_checkpoint, tmp_path, 
 def test_real_footage_annotated_video_keeps_the_frame_count(tiny_checkpoint, tmp_path, capsys):
     video = shared_file("people_walking.mp4")
     out = tmp_path / "out"
-    rc, err = _run(["run", "--config", "configs/offline.yaml", "--source", str(video), "--model", str(tiny_checkpoint),
+    rc, err = run_cli(["run", "--config", "configs/offline.yaml", "--source", str(video), "--model", str(tiny_checkpoint),
                     "--out", str(out), "--detect-every", "5", "--batch-size", "2", "--no-progress"], capsys)
     assert rc == 0, err
-    assert _count_frames(out / "people_walking.mp4") == _count_frames(video) == 1394
+    assert decodable_frames(out / "people_walking.mp4") == decodable_frames(video) == 1394
     summary = json.loads((out / "run_summary.json").read_text())
     assert summary["stats"]["detector_runs"] <= 1394 // 5 + 2
 
@@ -73,12 +46,12 @@ def test_truncated_video_is_processed_up_to_the_break_and_reported(tiny_checkpoi
     cut = tmp_path / "cut.avi"
     cut.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
     out = tmp_path / "out"
-    rc, err = _run(["run", "--source", str(cut), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress"], capsys)
+    rc, err = run_cli(["run", "--source", str(cut), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress"], capsys)
     summary = json.loads((out / "run_summary.json").read_text())
     read = summary["sources"]["cut"]["frames_read"]
     assert rc == 1 and 0 < read < 60, err
     assert f"source cut ended early at frame {read} of 60" in err
-    assert _count_frames(out / "cut.mp4") == read
+    assert decodable_frames(out / "cut.mp4") == read
     assert len((out / "events.jsonl").read_text().splitlines()) == read
 
 
@@ -99,12 +72,12 @@ def test_bad_run_input_gives_one_line_error(args, message, tmp_path, capsys, tin
     (tmp_path / "notes.mp4").write_text("not a video")
     (tmp_path / "badkey.yaml").write_text("detector:\n  treshold: 0.4\n")
     (tmp_path / "badvalue.yaml").write_text("sources:\n  - uri: a.mp4\n    policy: newest\n")
-    video = _write_video(tmp_path / "ok.mp4", frames=3)
+    video = write_video(tmp_path / "ok.mp4", frames=3)
     values = {"notvideo": tmp_path / "notes.mp4", "badkey": tmp_path / "badkey.yaml",
               "badvalue": tmp_path / "badvalue.yaml", "video": video}
     full = [a.format(**values) for a in args] + ["--model", str(tiny_checkpoint), "--out", str(tmp_path / "o")] * (
         "--out" not in args)
-    rc, err = _run(full, capsys)
+    rc, err = run_cli(full, capsys)
     assert rc == 2, err
     lines = [line for line in err.strip().splitlines() if line.startswith("error")]
     assert len(lines) == 1 and message in lines[0], err
@@ -119,11 +92,11 @@ def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_che
     from tools.make_checkpoint import make_checkpoint
 
     people_model = make_checkpoint(tmp_path / "people", seed=1, id2label={0: "person", 1: "car", 2: "dog"})
-    video = _write_video(tmp_path / "green.mp4", frames=30, size=(320, 192), color=(40, 160, 40))
+    video = write_video(tmp_path / "green.mp4", frames=30, size=(320, 192), color=(40, 160, 40))
     config = tmp_path / "run.yaml"
     config.write_text("tracking:\n  person_threshold: 0.2\n  owner_ioa: 0.01\n")
     out = tmp_path / "out"
-    rc, err = _run(["run", "--config", str(config), "--source", str(video), "--model", str(tiny_checkpoint),
+    rc, err = run_cli(["run", "--config", str(config), "--source", str(video), "--model", str(tiny_checkpoint),
                     "--person-model", str(people_model), "--out", str(out), "--threshold", "0.1", "--no-progress"], capsys)
     assert rc == 0, err
 
@@ -157,7 +130,7 @@ def test_terminal_shows_only_our_lines_not_opencv_or_ffmpeg_chatter(tiny_checkpo
     import sys
 
     (tmp_path / "notes.mp4").write_text("not a video")
-    video = _write_video(tmp_path / "ok.mp4", frames=3)
+    video = write_video(tmp_path / "ok.mp4", frames=3)
     for source, expected_rc in ((tmp_path / "notes.mp4", 2), (video, 0)):
         done = subprocess.run([sys.executable, "-m", "stream.cli", "run", "--source", str(source), "--model", str(tiny_checkpoint),
                                "--out", str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=300)

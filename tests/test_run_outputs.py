@@ -13,22 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from stream.cli import main
 from stream.pipeline import Pipeline, SourceSpec
 from stream.sinks import EndEvents, JsonLinesSink, Sink, SinkWorker
 from stream.sources import ReconnectSettings
-from tests.fakes import CountingDetector, ScriptedReader, pipeline_config, wait_for
+from tests.fakes import CountingDetector, ScriptedReader, pipeline_config, run_cli, wait_for
 from tests.media import decodable_frames, write_h264, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def _run(args, capsys):
-    try:
-        rc = main(args)
-    except SystemExit as exit_:
-        rc = exit_.code
-    return rc, capsys.readouterr().err
 
 
 def _cli(*args):
@@ -41,10 +33,10 @@ def test_a_second_run_into_the_same_folder_is_refused_unless_overwrite(tiny_chec
     video = write_video(tmp_path / "clip.mp4", frames=5)
     out = tmp_path / "out"
     args = ["run", "--source", str(video), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress"]
-    assert _run(args, capsys)[0] == 0
-    rc, err = _run(args, capsys)
+    assert run_cli(args, capsys)[0] == 0
+    rc, err = run_cli(args, capsys)
     assert rc == 2 and err.startswith(f"error: output folder {out} already holds an earlier run's outputs") and "--overwrite" in err
-    assert _run([*args, "--overwrite"], capsys)[0] == 0
+    assert run_cli([*args, "--overwrite"], capsys)[0] == 0
     frames = [json.loads(line)["frame"] for line in (out / "events.jsonl").read_text().splitlines()]
     assert frames == list(range(5))
 
@@ -188,7 +180,7 @@ def test_a_sink_that_overruns_its_close_timeout_is_reported():
 def test_a_bad_command_line_value_names_the_option_not_the_config_file(tiny_checkpoint, tmp_path, capsys):
     """Regression: an error in a CLI option was reported as an error in the config file."""
     video = write_video(tmp_path / "clip.mp4", frames=2)
-    rc, err = _run(["run", "--config", "configs/offline.yaml", "--source", str(video), "--batch-size", "0",
+    rc, err = run_cli(["run", "--config", "configs/offline.yaml", "--source", str(video), "--batch-size", "0",
                     "--out", str(tmp_path / "out")], capsys)
     assert rc == 2 and err.startswith("error: option --batch-size: bad value for 'detector.batch_size'") and "offline.yaml" not in err
 

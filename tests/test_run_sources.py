@@ -12,18 +12,12 @@ import cv2
 import numpy as np
 import pytest
 
-from stream.cli import build_parser, main, run_config_from
+from stream.cli import build_parser, run_config_from
+from tests.fakes import run_cli
 from tests.media import FileServer, damage, decodable_frames, write_h264, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def _run(args, capsys):
-    try:
-        rc = main(args)
-    except SystemExit as exit_:
-        rc = exit_.code
-    return rc, capsys.readouterr().err
 
 
 def _summary(out):
@@ -41,7 +35,7 @@ def test_an_image_folder_is_processed_and_unreadable_images_are_skipped_not_trun
     (folder / "02b.jpg").write_text("not an image")
     (folder / "03b.png").write_bytes(b"\x89PNG broken")
     out = tmp_path / "out"
-    rc, err = _run(["run", "--source", str(folder), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress"], capsys)
+    rc, err = run_cli(["run", "--source", str(folder), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress"], capsys)
     assert rc == 0, err
     source = _summary(out)["sources"]["shop"]
     assert source["frames_read"] == 5 and source["skipped"] == 2 and not source["truncated"]
@@ -58,7 +52,7 @@ def test_an_mp4_served_over_http_is_read_once_and_ends(tiny_checkpoint, tmp_path
     out = tmp_path / "out"
     try:
         started = time.monotonic()
-        rc, err = _run(["run", "--source", server.url("clip.mp4"), "--source-id", "clip", "--model", str(tiny_checkpoint),
+        rc, err = run_cli(["run", "--source", server.url("clip.mp4"), "--source-id", "clip", "--model", str(tiny_checkpoint),
                         "--out", str(out), "--no-progress"], capsys)
     finally:
         server.stop()
@@ -75,7 +69,7 @@ def test_a_url_that_serves_a_web_page_fails_at_once_saying_it_is_not_a_video(tin
     server = FileServer(tmp_path)
     try:
         started = time.monotonic()
-        rc, err = _run(["run", "--source", server.url("index.html"), "--model", str(tiny_checkpoint),
+        rc, err = run_cli(["run", "--source", server.url("index.html"), "--model", str(tiny_checkpoint),
                         "--out", str(tmp_path / "out"), "--no-progress"], capsys)
     finally:
         server.stop()
@@ -87,7 +81,7 @@ def test_a_url_that_serves_a_web_page_fails_at_once_saying_it_is_not_a_video(tin
 def test_a_missing_webcam_is_one_line_at_once(tiny_checkpoint, tmp_path, capsys):
     """Regression: a missing webcam took 63 s and ~30 log lines before its error."""
     started = time.monotonic()
-    rc, err = _run(["run", "--source", "57", "--model", str(tiny_checkpoint), "--out", str(tmp_path / "out")], capsys)
+    rc, err = run_cli(["run", "--source", "57", "--model", str(tiny_checkpoint), "--out", str(tmp_path / "out")], capsys)
     assert rc == 2 and err.strip() == "error: webcam 57 not found (no /dev/video57)"
     assert time.monotonic() - started < 5
 
@@ -137,7 +131,7 @@ def test_a_damaged_mp4_is_read_past_the_damage(tiny_checkpoint, tmp_path, capsys
     decodable = decodable_frames(clip)
     assert 100 < decodable < 200  # the damage costs frames, and many frames follow it
     out = tmp_path / "out"
-    rc, err = _run(["run", "--source", str(clip), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress",
+    rc, err = run_cli(["run", "--source", str(clip), "--model", str(tiny_checkpoint), "--out", str(out), "--no-progress",
                     "--no-tracking", "--sink", "jsonl"], capsys)
     source = _summary(out)["sources"]["damaged"]
     assert rc == 0 and not source["truncated"], err
