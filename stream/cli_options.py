@@ -82,7 +82,7 @@ def add_flags(parser: argparse.ArgumentParser, title: str, model: type[BaseModel
     for flag, path in flags.items():
         add_flag(group, flag, field_at(model, path))
     group.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                       help="any setting by its dotted path, the value read as YAML (e.g. tracking.stabilizer.alpha=0.3)")
+                       help="any setting by its dotted path, the value read as YAML (e.g. tracking.stabilizer.switch_s=1.0)")
 
 
 def dest(flag: str) -> str:

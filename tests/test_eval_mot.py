@@ -5,7 +5,7 @@ import pytest
 
 from stream.tracking import TrackingSettings
 from tools.eval_mot import MotDataError, evaluate, read_mot, sequence_files, track_sequence
-from tools.eval_tracking import tracking_metrics
+from tools.eval_tracking import identity_scores
 
 
 def _write_sequence(folder, frames=60, miss_every=7, seed=0):
@@ -39,7 +39,7 @@ def test_person_tracker_follows_two_crossing_people_without_swapping(tmp_path):
     folder = _write_sequence(tmp_path / "seq")
     gt_path, det_path = sequence_files(folder)
     result = track_sequence(read_mot(gt_path, scored_only=True), read_mot(det_path), TrackingSettings(frame_rate=25))
-    metrics = tracking_metrics([result], "ours")
+    metrics = identity_scores(*result["ours"])
     # misses (1 in 7) and the frames before a track is confirmed cost MOTA; a bad box conversion would sink it
     assert metrics["IDSW"] == 0 and metrics["IDF1"] > 0.9 and metrics["MOTA"] > 0.8
     rows = evaluate(folder, 25)

@@ -91,7 +91,7 @@ def test_a_full_disk_stops_the_run_with_one_line_naming_the_file_and_keeps_what_
         if not _tmpfs(out, "300k"):
             pytest.skip("cannot mount a tmpfs here (needs root)")
     else:
-        limit = _limit_file_size(150_000)
+        limit = _limit_file_size(60_000)
     try:
         done = subprocess.run(_cli("run", "--source", video, "--model", tiny_checkpoint, "--out", out, "--no-progress",
                                    "--threshold", "0.0", "--sink", "video,jsonl"),
@@ -104,9 +104,14 @@ def test_a_full_disk_stops_the_run_with_one_line_naming_the_file_and_keeps_what_
         records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]  # no torn last line
         assert records and [r["frame"] for r in records] == list(range(len(records)))
         assert decodable_frames(out / "clip.mp4") > 0  # the fragments written before the disk filled
-        # the sinks cut their files back to complete records, which frees room for the summary
-        summary = json.loads((out / "run_summary.json").read_text())
-        assert summary["fatal"] and summary["stats"]["frames_processed"] < 400
+        # the sinks cut their files back to complete records, which often frees room for the
+        # summary; when it does not, that is one more line naming the file, and no torn file is left
+        if (out / "run_summary.json").exists():
+            summary = json.loads((out / "run_summary.json").read_text())
+            assert summary["fatal"] and summary["stats"]["frames_processed"] < 400
+        else:
+            assert any(line.startswith(f"error: run summary: cannot write {out / 'run_summary.json'}") for line in errors), done.stderr
+            assert not list(out.glob(".*.tmp"))
     finally:
         if disk == "full tmpfs":
             subprocess.run(["umount", str(out)], capture_output=True)

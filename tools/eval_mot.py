@@ -22,9 +22,8 @@ import numpy as np
 import supervision as sv
 
 from stream.io import format_table
-from stream.tracking import OutfitTracker, TrackingSettings
-from stream.tracking.outfit_tracker import bytetrack_for, confirmed_tracks
-from tools.eval_tracking import tracking_metrics
+from stream.tracking import OutfitTracker, TrackingSettings, adapter
+from tools.eval_tracking import identity_scores
 
 
 class MotDataError(Exception):
@@ -80,9 +79,15 @@ def _as_detections(rows: np.ndarray | None) -> sv.Detections:
                          class_id=np.zeros(len(rows), dtype=int))
 
 
+def bytetrack(settings: TrackingSettings):
+    """Plain ByteTrack with the tracking settings: the reference the outfit tracker is compared with."""
+    return adapter.make_tracker("bytetrack", settings.lost_track_s, settings.frame_rate, settings.activation_threshold,
+                                settings.high_confidence, settings.min_iou)
+
+
 def track_sequence(gt: dict[int, np.ndarray], detections: dict[int, np.ndarray], settings: TrackingSettings) -> dict:
     """Every frame's detections through the outfit tracker (people only) and through ByteTrack alone."""
-    tracker, baseline = OutfitTracker(settings), bytetrack_for(settings)
+    tracker, baseline = OutfitTracker(settings), bytetrack(settings)
     gt_ids, found = [], {"ours": ([], []), "base": ([], [])}
     last = max([*gt, *detections], default=0)
     for frame in range(1, last + 1):
@@ -90,7 +95,7 @@ def track_sequence(gt: dict[int, np.ndarray], detections: dict[int, np.ndarray],
         persons = _as_detections(detections.get(frame))
         output, _ = tracker.update(sv.Detections.empty(), t, persons=persons)
         ours = output[output.data["kind"] == "person"] if len(output) else output
-        base = confirmed_tracks(baseline, persons, t)
+        base = adapter.update(baseline, persons, t)
         truth = gt.get(frame, np.zeros((0, 6)))
         gt_ids.append(truth[:, 0].astype(int))
         for name, tracks in (("ours", ours), ("base", base)):
@@ -123,7 +128,7 @@ def evaluate(folder: Path, fps: float) -> list[list]:
         labels.append(("file", "test.txt's own ids"))
     rows = []
     for name, label in labels:
-        m = tracking_metrics([result], name)
+        m = identity_scores(*result[name])
         rows.append([folder.name, max(gt, default=0), identities, det_path.name, label, int(m["IDSW"]),
                      f"{m['IDF1']:.3f}", f"{m['MOTA']:.3f}", f"{m['HOTA']:.3f}"])
     return rows

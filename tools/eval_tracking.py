@@ -1,163 +1,213 @@
-"""Raw vs stabilized garment labels, and person tracking quality, on synthetic scenes with ground truth.
+"""The outfit tracker on synthetic scenarios with ground truth (see `tools.scenarios`).
 
-    python -m tools.eval_tracking [--frames 300] [--people 4] [--seeds 5] [--confusion 0.1 0.2 0.3 0.4]
+    python -m tools.eval_tracking [--seeds 3] [--frames 300] [--scenario NAME ...] [--mode person-model garments]
 
-Per confusion rate (a garment labelled as a look-alike class that often), over `--seeds` scenes:
-label switches per garment per 100 frames, share of shown labels that are wrong, share of
-frames with a label shown, frames needed to follow a true change (jacket taken off, cardigan
-taken off), and for people: ID switches, IDF1, MOTA, HOTA of the outfit tracker vs ByteTrack
-alone on the same person boxes (from garments, or from a simulated person detector).
+Per scenario, over `--seeds` scenes: label switches per garment per minute, raw and stabilized;
+share of shown labels that are wrong; outfit-slot accuracy (per frame and person, the share of
+true garments the outfit shows with the right label); wrong-owner share (tracked garments given
+to another person); slot_changed event precision (events that are a true change, followed
+within 2 s) and recall (true changes followed within 2 s); and for people ID switches, IDF1 and
+HOTA (trackers.eval), with plain ByteTrack on the same person boxes for reference.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import supervision as sv
 from trackers.eval import compute_clear_metrics, compute_hota_metrics, compute_identity_metrics
 
 from stream.io import format_table
-from stream.tracking import OutfitTracker, StabilizerSettings, TrackingSettings
-from stream.tracking.outfit_tracker import bytetrack_for, confirmed_tracks
+from stream.tracking import OutfitTracker, TrackingSettings, adapter
 from stream.tracking.persons import garment_slots, persons_from_garments
-from tools.synthetic_scenes import Noise, detections_for, make_walkers, person_detections_for
+from tools.scenarios import Scenario, scenarios
+from tools.synthetic_scenes import Detector, slot_of_item
 
-FPS = 25.0
+FOLLOW_S = 2.0  # a true change counts as followed when its event comes within this
 
 
-def _best_match(box: np.ndarray, boxes: np.ndarray, min_iou: float) -> int:
-    if len(boxes) == 0:
-        return -1
-    ious = sv.box_iou_batch(box[None], boxes)[0]
-    return int(ious.argmax()) if ious.max() >= min_iou else -1
+def _match(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float = 0.3) -> dict[int, int]:
+    """Greedy one-to-one matching by IoU: row of a -> row of b."""
+    if len(boxes_a) == 0 or len(boxes_b) == 0:
+        return {}
+    iou = sv.box_iou_batch(boxes_a, boxes_b)
+    pairs, used_a, used_b = {}, set(), set()
+    for flat in np.argsort(-iou, axis=None):
+        i, j = np.unravel_index(flat, iou.shape)
+        if iou[i, j] < min_iou:
+            break
+        if i not in used_a and j not in used_b:
+            pairs[int(i)] = int(j)
+            used_a.add(i)
+            used_b.add(j)
+    return pairs
 
 
 def _switches(sequence: list[str]) -> int:
     return sum(a != b for a, b in zip(sequence, sequence[1:]))
 
 
-def run_scene(seed: int, frames: int, people: int, noise: Noise, person_model: bool, settings: TrackingSettings) -> dict:
-    """One scene through the outfit tracker and through plain ByteTrack; raw per-frame material for the metrics."""
-    walkers = make_walkers(frames, people, seed)
-    rng = np.random.default_rng(seed + 1000)
+def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: TrackingSettings | None = None) -> dict[str, Any]:
+    """One scene through the outfit tracker (and ByteTrack alone on the same person boxes)."""
+    scene = scenario.build(seed)
+    settings = (settings or TrackingSettings()).model_copy(update={"frame_rate": scene.fps})
+    detector = Detector(scene, scenario.noise, seed + 1000)
     tracker = OutfitTracker(settings)
-    baseline = bytetrack_for(settings)  # the same ByteTrack settings, without the outfit layer
-    raw, shown, visible = defaultdict(list), defaultdict(list), defaultdict(int)
-    gt_ids, ours_ids, base_ids, ours_sim, base_sim = [], [], [], [], []
-    events, person_at_change = [], {}
-    changes = {(w.person_id, when, slot): label for w in walkers for when, slot, label in w.changes}
-    for frame in range(frames):
-        t = frame / FPS
-        detections, truth = detections_for(walkers, frame, noise, rng)
-        persons = person_detections_for(truth, noise, rng) if person_model else None
-        output, new_events = tracker.update(detections, t, persons=persons)
-        events += [dict(e, frame=frame) for e in new_events]
-        base_boxes = persons if person_model else persons_from_garments(detections)
-        base = confirmed_tracks(baseline, base_boxes, t)
-        slots = garment_slots(detections)
+    baseline = adapter.make_tracker("bytetrack", settings.lost_track_s, scene.fps, settings.activation_threshold,
+                                    settings.high_confidence, settings.min_iou)
+    raw, shown = defaultdict(list), defaultdict(list)
+    slot_right = slot_total = owner_wrong = owner_known = 0
+    events, mapping = [], {}
+    identity: dict[str, tuple[list, list, list]] = {"ours": ([], [], []), "base": ([], [], [])}
+    for frame in range(scene.frames):
+        t = frame / scene.fps
+        detections, truth = detector.frame(frame)
+        persons = detector.people(truth) if person_model else None
+        detected = frame % scenario.detect_every == 0
+        output, new_events = tracker.update(detections if detected else sv.Detections.empty(), t, persons=persons, detected=detected)
+        events += [(frame, e) for e in new_events]
+        people_true = [g for g in truth if g["kind"] == "person"]
+        true_boxes = np.array([g["box"] for g in people_true]).reshape(-1, 4)
         is_person = output.data["kind"] == "person" if len(output) else np.zeros(0, bool)
         people_out, garments_out = output[is_person], output[~is_person]
-        true_people = [g for g in truth if g["kind"] == "person"]
-        gt_boxes = np.array([g["box"] for g in true_people]).reshape(-1, 4)
-        gt_ids.append(np.array([g["id"] for g in true_people], dtype=int))
-        for ids, sims, found in ((ours_ids, ours_sim, people_out), (base_ids, base_sim, base)):
-            ids.append(found.tracker_id.astype(int) if len(found) else np.zeros(0, int))
-            sims.append(sv.box_iou_batch(gt_boxes, found.xyxy))
-        for (pid, when, slot), _ in changes.items():  # who the tracker thinks the changing person is
-            if when <= frame and person_at_change.get((pid, when, slot)) is None and len(people_out):
-                box = next((g["box"] for g in true_people if g["id"] == pid), None)
-                j = _best_match(box, people_out.xyxy, 0.3) if box is not None else -1
-                person_at_change[(pid, when, slot)] = int(people_out.tracker_id[j]) if j >= 0 else None
+        pairs = _match(np.asarray(people_out.xyxy).reshape(-1, 4), true_boxes)
+        mapping[frame] = {int(people_out.tracker_id[i]): people_true[j]["id"] for i, j in pairs.items()}
+        if detected:
+            base = adapter.update(baseline, persons if person_model else persons_from_garments(detections), t)
+            for name, found in (("ours", people_out), ("base", base)):
+                gt_ids, ids, sims = identity[name]
+                gt_ids.append(np.array([g["id"] for g in people_true], dtype=int))
+                ids.append(found.tracker_id.astype(int) if len(found) else np.zeros(0, int))
+                sims.append(sv.box_iou_batch(true_boxes, np.asarray(found.xyxy).reshape(-1, 4)))
+        by_true = {mapping[frame][pid]: pid for pid in mapping[frame]}
+        slots = garment_slots(detections)
         for item in (g for g in truth if g["kind"] == "garment"):
-            key = (item["id"], item["slot"])
-            visible[key] += 1
-            in_slot = slots == item["slot"] if len(detections) else np.zeros(0, bool)
-            i = _best_match(item["box"], detections.xyxy[in_slot], 0.3)
-            if i >= 0:
-                raw[key].append((detections.data["class_name"][in_slot][i], item["label"]))
-            same_slot = garments_out.data["slot"] == item["slot"] if len(garments_out) else np.zeros(0, bool)
-            j = _best_match(item["box"], garments_out.xyxy[same_slot], 0.3)
-            if j >= 0:
-                shown[key].append((garments_out.data["label"][same_slot][j], item["label"]))
-    return {"raw": raw, "shown": shown, "visible": visible, "events": events, "changes": changes,
-            "person_at_change": person_at_change,
-            "ours": (gt_ids, ours_ids, ours_sim), "base": (gt_ids, base_ids, base_sim)}
+            key = (item["id"], item["item"])
+            if detected:
+                in_slot = slots == item["slot"] if len(detections) else np.zeros(0, bool)
+                hit = _match(item["box"][None], detections.xyxy[in_slot])
+                if hit:
+                    raw[key].append((str(detections.data["class_name"][in_slot][hit[0]]), item["label"]))
+            same = garments_out.data["slot"] == item["slot"] if len(garments_out) else np.zeros(0, bool)
+            hit = _match(item["box"][None], np.asarray(garments_out.xyxy[same]).reshape(-1, 4))
+            if hit:
+                row = {k: v[same][hit[0]] for k, v in garments_out.data.items()}
+                shown[key].append((str(row["label"]), item["label"]))
+                owner = mapping[frame].get(int(row["person_id"]))
+                if int(row["person_id"]) >= 0 and owner is not None:
+                    owner_known += 1
+                    owner_wrong += owner != item["id"]
+            person = by_true.get(item["id"])
+            if person is not None:
+                slot_total += 1
+                outfit = tracker.outfit(person, t)
+                slot_right += any(k.split("/")[0] == item["slot"] and e["label"] == item["label"] for k, e in outfit.items())
+    changes = [(w.person_id, when, item, None if g is None else g[0]) for w in scene.walkers for when, item, g in w.changes]
+    return {"raw": raw, "shown": shown, "slot": (slot_right, slot_total), "owner": (owner_wrong, owner_known),
+            "events": events, "mapping": mapping, "changes": changes, "fps": scene.fps, "identity": identity,
+            "seconds": sum(len(v) for v in raw.values()) * scenario.detect_every / scene.fps}
 
 
-def label_metrics(scenes: list[dict], which: str) -> dict:
-    switches = wrong = labelled = seen = 0
+def event_scores(scene: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    """(slot_changed events that report a true change, all slot_changed events, true changes
+    followed within 2 s, all true changes, followed changes whose event names the right new label).
+    An event reports a true change when it is about the person and slot that changed and comes
+    within 2 s of the change."""
+    fps, mapping = scene["fps"], scene["mapping"]
+    followed, good, right = set(), 0, 0
+    changed = [(frame, e) for frame, e in scene["events"] if e["event"] == "slot_changed"]
+    for frame, event in changed:
+        person = mapping.get(frame, {}).get(event["person"])
+        for index, (pid, when, item, label) in enumerate(scene["changes"]):
+            if person == pid and event["slot"].split("/")[0] == slot_of_item(item) \
+                    and 0 <= (frame - when) / fps <= FOLLOW_S and index not in followed:
+                followed.add(index)
+                good += 1
+                right += event["to"] == label
+                break
+    return good, len(changed), len(followed), len(scene["changes"]), right
+
+
+def identity_scores(gt: list, ids: list, sims: list) -> dict[str, float]:
+    """ID switches, IDF1, MOTA and HOTA of one sequence (per frame: true ids, found ids, their IoUs)."""
+    clear = compute_clear_metrics(gt, ids, sims)
+    return {"IDSW": clear["IDSW"], "MOTA": clear["MOTA"], "IDF1": compute_identity_metrics(gt, ids, sims)["IDF1"],
+            "HOTA": compute_hota_metrics(gt, ids, sims)["HOTA"]}
+
+
+def identity_metrics(scenes: list[dict[str, Any]], which: str) -> dict[str, float]:
+    """ID switches (summed), IDF1 and HOTA (averaged) over scenes."""
+    totals: dict[str, float] = defaultdict(float)
     for scene in scenes:
-        for pairs in scene[which].values():
-            switches += _switches([p[0] for p in pairs])
-            wrong += sum(p[0] != p[1] for p in pairs)
-            labelled += len(pairs)
-        seen += sum(scene["visible"].values())
-    return {"switches_per_100": 100 * switches / max(seen, 1), "wrong": wrong / max(labelled, 1), "coverage": labelled / max(seen, 1)}
-
-
-def follow_delays(scenes: list[dict], removal: bool) -> list[int]:
-    """Frames from each true change (a label change, or a garment taken off) to the tracker's
-    slot_changed event for that person and slot; -1 when it never came."""
-    delays = []
-    for scene in scenes:
-        for (pid, when, slot), label in scene["changes"].items():
-            if (label is None) != removal:
-                continue
-            person = scene["person_at_change"].get((pid, when, slot))
-            hit = next((e["frame"] - when for e in scene["events"] if e["event"] == "slot_changed" and e["person"] == person
-                        and e["slot"] == slot and e["to"] == label and e["frame"] >= when), None)
-            delays.append(hit if hit is not None else -1)
-    return delays
-
-
-def tracking_metrics(scenes: list[dict], which: str) -> dict:
-    totals = defaultdict(float)
-    for scene in scenes:
-        gt, ids, sims = scene[which]
-        clear, ident, hota = compute_clear_metrics(gt, ids, sims), compute_identity_metrics(gt, ids, sims), compute_hota_metrics(gt, ids, sims)
-        totals["IDSW"] += clear["IDSW"]
-        for name, value in (("MOTA", clear["MOTA"]), ("IDF1", ident["IDF1"]), ("HOTA", hota["HOTA"])):
-            totals[name] += value / len(scenes)
+        scores = identity_scores(*scene["identity"][which])
+        totals["IDSW"] += scores["IDSW"]
+        totals["IDF1"] += scores["IDF1"] / len(scenes)
+        totals["HOTA"] += scores["HOTA"] / len(scenes)
     return dict(totals)
+
+
+def summarize(scenes: list[dict[str, Any]]) -> dict[str, float]:
+    """The metrics of a scenario over its scenes."""
+    minutes = sum(s["seconds"] for s in scenes) / 60 or 1e-9
+    garments = sum(len(s["raw"]) for s in scenes) or 1
+    raw_sw = sum(_switches([p[0] for p in v]) for s in scenes for v in s["raw"].values()) / garments / minutes * len(scenes)
+    shown_sw = sum(_switches([p[0] for p in v]) for s in scenes for v in s["shown"].values()) / garments / minutes * len(scenes)
+    shown = [p for s in scenes for v in s["shown"].values() for p in v]
+    raw = [p for s in scenes for v in s["raw"].values() for p in v]
+    good, events, followed, changes, right = (sum(x) for x in zip(*(event_scores(s) for s in scenes)))
+    ours, base = identity_metrics(scenes, "ours"), identity_metrics(scenes, "base")
+    return {
+        "raw_sw": raw_sw, "stable_sw": shown_sw, "raw_wrong": sum(a != b for a, b in raw) / max(1, len(raw)),
+        "stable_wrong": sum(a != b for a, b in shown) / max(1, len(shown)),
+        "slot_acc": sum(s["slot"][0] for s in scenes) / max(1, sum(s["slot"][1] for s in scenes)),
+        "wrong_owner": sum(s["owner"][0] for s in scenes) / max(1, sum(s["owner"][1] for s in scenes)),
+        "precision": good / events if events else float("nan"), "recall": followed / changes if changes else float("nan"),
+        "events": events, "changes": changes, "right_label": right / followed if followed else float("nan"),
+        "IDSW": ours["IDSW"], "IDF1": ours["IDF1"], "HOTA": ours["HOTA"],
+        "base_IDSW": base["IDSW"], "base_IDF1": base["IDF1"],
+    }
+
+
+def table(results: list[tuple[str, str, dict[str, float]]]) -> str:
+    """The evaluation table, one row per scenario and mode."""
+    def pct(x: float) -> str:
+        return "-" if x != x else f"{100 * x:.0f}%"
+
+    rows = [[name, mode, f"{m['raw_sw']:.1f}", f"{m['stable_sw']:.2f}", f"{m['raw_sw'] / max(m['stable_sw'], 1e-9):.0f}x",
+             pct(m["raw_wrong"]), pct(m["stable_wrong"]), pct(m["slot_acc"]), pct(m["wrong_owner"]),
+             f"{pct(m['precision'])} ({m['events']})", f"{pct(m['recall'])} ({m['changes']})", pct(m["right_label"]),
+             int(m["IDSW"]), f"{m['IDF1']:.2f}", f"{m['HOTA']:.2f}", f"{int(m['base_IDSW'])} / {m['base_IDF1']:.2f}"]
+            for name, mode, m in results]
+    return format_table(["scenario", "people", "raw sw/min", "stable sw/min", "fewer", "raw wrong", "shown wrong", "slot acc",
+                         "wrong owner", "event precision (n)", "followed <=2s (n)", "new label right", "IDSW", "IDF1", "HOTA",
+                         "ByteTrack IDSW / IDF1"], rows)
+
+
+def evaluate(names: list[str] | None, seeds: int, frames: int, modes: list[str]) -> list[tuple[str, str, dict[str, float]]]:
+    """Every chosen scenario and mode over `seeds` scenes."""
+    results = []
+    for scenario in scenarios(frames):
+        if names and scenario.name not in names:
+            continue
+        for mode in modes:
+            scenes = [run_scene(scenario, seed, mode == "person-model") for seed in range(seeds)]
+            results.append((scenario.name, mode, summarize(scenes)))
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--people", type=int, default=4)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--alpha", type=float, default=StabilizerSettings().alpha, help="stabilizer evidence weight")
-    parser.add_argument("--k", type=int, default=StabilizerSettings().switch_updates, help="stabilizer switch_updates")
-    parser.add_argument("--confusion", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
+    parser.add_argument("--scenario", nargs="+", help="names of scenarios (default: all)")
+    parser.add_argument("--mode", nargs="+", default=["person-model", "garments"], choices=["person-model", "garments"])
     args = parser.parse_args()
-    settings = TrackingSettings(frame_rate=FPS, stabilizer=StabilizerSettings(alpha=args.alpha, switch_updates=args.k))
-    k = settings.stabilizer.switch_updates
-    label_rows, track_rows = [], []
-    for person_model in (False, True):
-        for confusion in args.confusion:
-            noise = Noise(confusion=confusion)
-            scenes = [run_scene(seed, args.frames, args.people, noise, person_model, settings) for seed in range(args.seeds)]
-            mode = "person model" if person_model else "from garments"
-            raw, stable = label_metrics(scenes, "raw"), label_metrics(scenes, "shown")
-            followed = {}
-            for removal in (False, True):
-                delays = follow_delays(scenes, removal)
-                hits = [d for d in delays if d >= 0]
-                followed[removal] = f"{len(hits)}/{len(delays)}" + (f", {np.median(hits):.0f} / {max(hits)}" if hits else "")
-            label_rows.append([mode, confusion, f"{raw['switches_per_100']:.2f}", f"{stable['switches_per_100']:.2f}",
-                               f"{raw['switches_per_100'] / max(stable['switches_per_100'], 1e-9):.1f}x",
-                               f"{raw['wrong']:.3f}", f"{stable['wrong']:.3f}", f"{stable['coverage']:.2f}",
-                               followed[False], followed[True]])
-            ours, base = tracking_metrics(scenes, "ours"), tracking_metrics(scenes, "base")
-            for name, m in (("outfit tracker", ours), ("ByteTrack alone", base)):
-                track_rows.append([mode, confusion, name, int(m["IDSW"]), f"{m['IDF1']:.3f}", f"{m['MOTA']:.3f}", f"{m['HOTA']:.3f}"])
-    print(f"labels: {args.seeds} scenes x {args.frames} frames, {args.people} people; K = {k}")
-    print(format_table(["persons", "confusion", "raw sw/100", "stable sw/100", "fewer", "raw wrong", "stable wrong",
-                        "stable coverage", "label change: followed, delay med / max", "taken off: followed, delay med / max"], label_rows))
-    print("\npeople")
-    print(format_table(["persons", "confusion", "tracker", "ID switches", "IDF1", "MOTA", "HOTA"], track_rows))
+    results = evaluate(args.scenario, args.seeds, args.frames, args.mode)
+    print(f"{args.seeds} scenes per scenario, {args.frames} frames at 25 fps; people from a person model or built from garments")
+    print(table(results))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Synthetic scenes with ground truth for the tracker: people walking through a frame in known
-outfits, seen by a noisy detector (look-alike label confusion, misses, box jitter, occlusions),
-with true outfit changes (a jacket taken off)."""
+outfits, seen by a detector whose errors are correlated in time (look-alike label confusion in
+bursts, misses, box jitter), with true outfit changes, occlusions, crossings, passers-by,
+accessories, garment racks and a panning camera."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import supervision as sv
 
 from engines.taxonomy import load_taxonomy
 
-# Classes a detector confuses with each other, per slot (the first is used as a default truth).
+# Classes a detector confuses with each other, per slot.
 LOOK_ALIKES = {
     "upper": ["top, t-shirt, sweatshirt", "shirt, blouse", "sweater", "cardigan"],
     "lower": ["pants", "shorts", "skirt"],
@@ -19,130 +20,166 @@ LOOK_ALIKES = {
     "footwear": ["shoe"],
     "head": ["hat", "headband, head covering, hair accessory"],
 }
-# Where each slot sits inside a person's box (x1, y1, x2, y2 as fractions).
+ACCESSORIES = ["bag, wallet", "belt", "watch"]  # worn together, not mistaken for one another
+# Where each garment sits inside a person's box (x1, y1, x2, y2 as fractions).
 LAYOUT = {"head": (0.3, 0.0, 0.7, 0.12), "upper": (0.15, 0.15, 0.85, 0.5), "outerwear": (0.1, 0.14, 0.9, 0.55),
-          "lower": (0.2, 0.5, 0.8, 0.88), "footwear": (0.25, 0.88, 0.75, 1.0)}
+          "lower": (0.2, 0.5, 0.8, 0.88), "footwear": (0.25, 0.88, 0.75, 1.0),
+          "bag, wallet": (0.75, 0.35, 1.0, 0.6), "belt": (0.2, 0.48, 0.8, 0.53), "watch": (0.05, 0.45, 0.15, 0.5),
+          "glasses": (0.35, 0.04, 0.65, 0.08)}
+COLORS = ["black", "white", "blue", "red", "navy", "beige", "gray", "green"]
 TAXONOMY = load_taxonomy()  # read once: detections_for runs every frame
 PART_LAYOUT = {"sleeve": (0.0, 0.05, 0.25, 0.7), "collar": (0.35, 0.0, 0.65, 0.15)}
 
 
 @dataclass
 class Walker:
+    """A person: a straight path between `enter` and `leave`, an outfit (item -> (label, colour)),
+    changes (frame, item, new label or None), and frames when nobody can see them."""
+
     person_id: int
     enter: int
     leave: int
-    x_start: float
-    x_end: float
-    top: float
+    start: tuple[float, float]
+    end: tuple[float, float]
     height: float
-    outfit: dict[str, str]
-    changes: list[tuple[int, str, str | None]] = field(default_factory=list)  # (frame, slot, new label or None)
+    outfit: dict[str, tuple[str, str]]
+    changes: list[tuple[int, str, tuple[str, str] | None]] = field(default_factory=list)
     occluded: list[tuple[int, int]] = field(default_factory=list)
 
     def box(self, frame: int) -> np.ndarray:
-        progress = (frame - self.enter) / max(1, self.leave - self.enter)
-        x = self.x_start + progress * (self.x_end - self.x_start)
-        width = self.height * 0.38
-        return np.array([x, self.top, x + width, self.top + self.height], dtype=np.float32)
+        progress = min(1.0, max(0.0, (frame - self.enter) / max(1, self.leave - self.enter)))
+        x = self.start[0] + progress * (self.end[0] - self.start[0])
+        y = self.start[1] + progress * (self.end[1] - self.start[1])
+        return np.array([x, y, x + self.height * 0.38, y + self.height], dtype=np.float32)
 
-    def outfit_at(self, frame: int) -> dict[str, str]:
+    def outfit_at(self, frame: int) -> dict[str, tuple[str, str]]:
         outfit = dict(self.outfit)
-        for when, slot, label in sorted(self.changes):
+        for when, item, garment in sorted(self.changes, key=lambda c: c[0]):
             if frame >= when:
-                if label is None:
-                    outfit.pop(slot, None)
+                if garment is None:
+                    outfit.pop(item, None)
                 else:
-                    outfit[slot] = label
+                    outfit[item] = garment
         return outfit
 
     def visible(self, frame: int) -> bool:
         return self.enter <= frame < self.leave and not any(a <= frame < b for a, b in self.occluded)
 
 
+@dataclass
+class Scene:
+    """Everything a scenario is made of; `pan_px` moves the whole picture per frame (a panning camera)."""
+
+    walkers: list[Walker]
+    frames: int
+    fps: float = 25.0
+    racks: list[tuple[str, str, np.ndarray]] = field(default_factory=list)  # (label, colour, box): garments nobody wears
+    pan_px: float = 0.0
+
+
 @dataclass(frozen=True)
 class Noise:
-    confusion: float = 0.3  # chance a garment gets a look-alike's label
-    miss: float = 0.1  # chance a garment is not detected in a frame
-    jitter: float = 0.03  # box noise, as a fraction of the box size
-    part_rate: float = 0.6  # chance a sleeve/collar is detected on the upper garment
+    """The detector's errors. Confusion comes in bursts: once a garment is confused, the same wrong
+    label stays for a while (mean `burst_s`), and `confusion` of the time is spent confused."""
+
+    confusion: float = 0.3
+    burst_s: float = 0.0  # 0: every frame on its own
+    miss: float = 0.1
+    jitter: float = 0.03
+    part_rate: float = 0.6
 
 
-def make_walkers(frames: int = 300, people: int = 4, seed: int = 0, width: int = 1920, height: int = 1080) -> list[Walker]:
-    """People crossing the frame at different heights and speeds; half-way the first takes off a
-    jacket and the third a cardigan (a t-shirt beneath); the second is occluded for a while."""
-    rng = np.random.default_rng(seed)
-    walkers = []
-    for i in range(people):
-        enter = int(rng.integers(0, frames // 4))
-        leave = int(min(frames, enter + rng.integers(frames // 2, frames)))
-        tall = float(rng.uniform(0.45, 0.7) * height)
-        left_to_right = i % 2 == 0
-        x0, x1 = (0.02 * width, 0.75 * width) if left_to_right else (0.75 * width, 0.05 * width)
-        outfit = {slot: labels[int(rng.integers(len(labels)))] for slot, labels in LOOK_ALIKES.items() if slot != "head"}
-        if rng.random() < 0.5:
-            outfit["head"] = "hat"
-        walkers.append(Walker(i + 1, enter, leave, x0, x1, float(rng.uniform(0.05, 0.4) * height), tall, outfit))
-    first = walkers[0]
-    first.outfit["outerwear"] = "jacket"
-    first.changes.append(((first.enter + first.leave) // 2, "outerwear", None))
-    if len(walkers) > 2:  # takes off a cardigan: the t-shirt beneath shows
-        third = walkers[2]
-        third.outfit["upper"] = "cardigan"
-        third.changes.append(((third.enter + third.leave) // 2, "upper", "top, t-shirt, sweatshirt"))
-    if len(walkers) > 1:
-        second = walkers[1]
-        mid = (second.enter + second.leave) // 2
-        second.occluded.append((mid, mid + 12))
-    return walkers
+def slot_of_item(item: str) -> str:
+    """The slot an outfit item is in (accessories are keyed by their label)."""
+    if item in LOOK_ALIKES:
+        return item
+    return "head" if item == "glasses" else "accessory"
 
 
-def detections_for(walkers: list[Walker], frame: int, noise: Noise, rng: np.random.Generator) -> tuple[sv.Detections, list[dict]]:
-    """What a noisy garment detector reports for `frame`, and the truth it was drawn from."""
-    boxes, scores, names, truth = [], [], [], []
-    for walker in walkers:
-        if not walker.visible(frame):
-            continue
-        person = walker.box(frame)
-        w, h = person[2] - person[0], person[3] - person[1]
-        truth.append({"kind": "person", "id": walker.person_id, "box": person})
-        for slot, label in walker.outfit_at(frame).items():
-            fx1, fy1, fx2, fy2 = LAYOUT[slot]
-            box = np.array([person[0] + fx1 * w, person[1] + fy1 * h, person[0] + fx2 * w, person[1] + fy2 * h], dtype=np.float32)
-            truth.append({"kind": "garment", "id": walker.person_id, "slot": slot, "label": label, "box": box})
-            if rng.random() < noise.miss:
-                continue
-            size = np.array([box[2] - box[0], box[3] - box[1]] * 2)
-            seen = label
-            others = [x for x in LOOK_ALIKES[slot] if x != label]
-            if others and rng.random() < noise.confusion:
-                seen = others[int(rng.integers(len(others)))]
-            boxes.append(box + rng.normal(0, noise.jitter, 4) * size)
-            scores.append(float(rng.uniform(0.55, 0.95)))
-            names.append(seen)
-            if slot == "upper":
-                for part, (px1, py1, px2, py2) in PART_LAYOUT.items():
-                    if rng.random() < noise.part_rate:
-                        gw, gh = box[2] - box[0], box[3] - box[1]
-                        boxes.append(np.array([box[0] + px1 * gw, box[1] + py1 * gh, box[0] + px2 * gw, box[1] + py2 * gh]))
-                        scores.append(float(rng.uniform(0.5, 0.9)))
-                        names.append(part)
-    if not boxes:
-        return sv.Detections.empty(), truth
-    infos = [TAXONOMY.lookup(name) for name in names]
-    detections = sv.Detections(
-        xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(scores, dtype=np.float32),
-        class_id=np.zeros(len(boxes), dtype=int),
-        data={"class_name": np.array(names, dtype=object), "group": np.array([i.group for i in infos], dtype=object),
-              "supercategory": np.array([i.supercategory for i in infos], dtype=object)},
-    )
-    return detections, truth
+class Detector:
+    """A noisy garment detector over a scene: per garment, a two-state (right / confused) Markov chain."""
+
+    def __init__(self, scene: Scene, noise: Noise, seed: int) -> None:
+        self.scene, self.noise = scene, noise
+        self.rng = np.random.default_rng(seed)
+        self.confused: dict[tuple[int, str], str | None] = {}
+        burst_frames = noise.burst_s * scene.fps
+        self.leave_p = 1.0 / burst_frames if burst_frames >= 1 else 1.0
+        self.enter_p = min(1.0, noise.confusion * self.leave_p / max(1e-9, 1 - noise.confusion)) if noise.confusion < 1 else 1.0
+
+    def _label(self, key: tuple[int, str], label: str, slot: str) -> str:
+        others = [x for x in LOOK_ALIKES.get(slot, []) if x != label]
+        if not others:
+            return label
+        if self.noise.burst_s <= 0:
+            return others[int(self.rng.integers(len(others)))] if self.rng.random() < self.noise.confusion else label
+        wrong = self.confused.get(key)
+        if wrong is not None and self.rng.random() < self.leave_p:
+            wrong = None
+        elif wrong is None and self.rng.random() < self.enter_p:
+            wrong = others[int(self.rng.integers(len(others)))]
+        self.confused[key] = wrong
+        return wrong or label
+
+    def frame(self, frame: int) -> tuple[sv.Detections, list[dict]]:
+        """What the detector reports for `frame`, and the truth (people, worn garments) it was drawn from."""
+        noise, pan = self.noise, self.scene.pan_px * frame
+        rows: list[tuple[np.ndarray, float, str, str]] = []
+        truth = []
+        people = [(w, w.box(frame) - np.array([pan, 0, pan, 0], dtype=np.float32)) for w in self.scene.walkers if w.visible(frame)]
+        for walker, person in people:
+            truth.append({"kind": "person", "id": walker.person_id, "box": person})
+        for walker, person in people:
+            w, h = person[2] - person[0], person[3] - person[1]
+            for item, (label, color) in walker.outfit_at(frame).items():
+                fx1, fy1, fx2, fy2 = LAYOUT[item] if item in LAYOUT else LAYOUT[label]
+                box = np.array([person[0] + fx1 * w, person[1] + fy1 * h, person[0] + fx2 * w, person[1] + fy2 * h], dtype=np.float32)
+                slot = slot_of_item(item)
+                truth.append({"kind": "garment", "id": walker.person_id, "item": item, "slot": slot, "label": label, "box": box})
+                in_front = [b for other, b in people if other is not walker and other.start[1] + other.height > walker.start[1] + walker.height]
+                if any(sv.box_iou_batch(box[None], b[None])[0, 0] > 0 and _covered(box, b) for b in in_front):
+                    continue  # hidden behind someone nearer the camera
+                if self.rng.random() < noise.miss:
+                    continue
+                seen = self._label((walker.person_id, item), label, slot)
+                size = np.array([box[2] - box[0], box[3] - box[1]] * 2)
+                rows.append((box + self.rng.normal(0, noise.jitter, 4) * size, float(self.rng.uniform(0.55, 0.95)), seen, color))
+                if slot == "upper":
+                    for part, (px1, py1, px2, py2) in PART_LAYOUT.items():
+                        if self.rng.random() < noise.part_rate:
+                            gw, gh = box[2] - box[0], box[3] - box[1]
+                            part_box = np.array([box[0] + px1 * gw, box[1] + py1 * gh, box[0] + px2 * gw, box[1] + py2 * gh])
+                            rows.append((part_box, float(self.rng.uniform(0.5, 0.9)), part, ""))
+        for label, color, box in self.scene.racks:
+            if self.rng.random() >= noise.miss:
+                shifted = box - np.array([pan, 0, pan, 0], dtype=np.float32)
+                rows.append((shifted + self.rng.normal(0, noise.jitter * 10, 4), float(self.rng.uniform(0.55, 0.9)), label, color))
+        return _detections(rows), truth
+
+    def people(self, truth: list[dict]) -> sv.Detections:
+        """What a person detector reports: the true person boxes, jittered, some missed."""
+        found = [t for t in truth if t["kind"] == "person" and self.rng.random() >= self.noise.miss]
+        if not found:
+            return sv.Detections.empty()
+        boxes = np.array([p["box"] + self.rng.normal(0, self.noise.jitter, 4) * (p["box"][3] - p["box"][1]) * 0.3 for p in found])
+        return sv.Detections(xyxy=boxes.astype(np.float32), confidence=self.rng.uniform(0.6, 0.95, len(found)).astype(np.float32),
+                             class_id=np.zeros(len(found), dtype=int), data={"class_name": np.array(["person"] * len(found), dtype=object)})
 
 
-def person_detections_for(truth: list[dict], noise: Noise, rng: np.random.Generator) -> sv.Detections:
-    """What a person detector reports: the true person boxes, jittered, some missed."""
-    people = [t for t in truth if t["kind"] == "person" and rng.random() >= noise.miss]
-    if not people:
+def _covered(box: np.ndarray, by: np.ndarray) -> bool:
+    x1, y1, x2, y2 = max(box[0], by[0]), max(box[1], by[1]), min(box[2], by[2]), min(box[3], by[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    return inter >= 0.5 * (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _detections(rows: list[tuple[np.ndarray, float, str, str]]) -> sv.Detections:
+    if not rows:
         return sv.Detections.empty()
-    boxes = np.array([p["box"] + rng.normal(0, noise.jitter, 4) * (p["box"][3] - p["box"][1]) * 0.3 for p in people], dtype=np.float32)
-    return sv.Detections(xyxy=boxes, confidence=rng.uniform(0.6, 0.95, len(people)).astype(np.float32),
-                         class_id=np.zeros(len(people), dtype=int), data={"class_name": np.array(["person"] * len(people), dtype=object)})
+    infos = [TAXONOMY.lookup(label) for _, _, label, _ in rows]
+    return sv.Detections(
+        xyxy=np.array([r[0] for r in rows], dtype=np.float32), confidence=np.array([r[1] for r in rows], dtype=np.float32),
+        class_id=np.zeros(len(rows), dtype=int),
+        data={"class_name": np.array([r[2] for r in rows], dtype=object), "group": np.array([i.group for i in infos], dtype=object),
+              "supercategory": np.array([i.supercategory for i in infos], dtype=object),
+              "color": np.array([r[3] for r in rows], dtype=object)},
+    )

@@ -1,228 +1,313 @@
-"""People and their outfits across frames: ByteTrack (from `trackers`) for people and for garments
-(one class-agnostic tracker per slot), a label stabilizer per garment track, garments voted onto
-the person that contains them, parts as attributes of the garment that contains them, a colour
-voted over frames (when detections carry `data["color"]`), and events."""
+"""People and their outfits across frames.
+
+A motion tracker (BoT-SORT by default, from `trackers`, through `stream.tracking.adapter`)
+follows people. Garments are anchored to the person whose box holds them: the upper garment
+seen inside a person's box *is* that person's upper garment, so two people crossing cannot swap
+garments, and "shirt" flickering to "t-shirt" stays one garment whose label the stabilizer
+settles. Slots that hold several items (head, accessory) match items by where they sit on the
+person. Garments inside nobody's box (racks, mannequins) get a tracker of their own and are
+forgotten after `forget_s`. Ids of people and garments come from one counter per source. A
+person found again after a short loss is re-identified by their outfit and keeps their id. A
+garment is taken off only when its person is seen without it for `off_s` while nothing hides it.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+import itertools
 from typing import Any
 
 import numpy as np
 import supervision as sv
-from trackers import ByteTrackTracker
 from trackers.eval import box_ioa
 
 from stream.detections import scores, select, track_ids
+from stream.tracking import adapter
 from stream.tracking.persons import garment_slots, persons_from_garments
+from stream.tracking.reid import find_again, swapped
 from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
+from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, relative
 
-
-@dataclass
-class GarmentTrack:
-    slot: str
-    track_id: int
-    stabilizer: LabelStabilizer
-    last_seen: float
-    owners: Counter = field(default_factory=Counter)
-    parts: Counter = field(default_factory=Counter)
-    colors: Counter = field(default_factory=Counter)
-    shown: str | None = None
-    label_since: float = 0.0
-    missed: int = 0  # detector runs in a row that saw its person but not it
-
-    @property
-    def owner(self) -> int:
-        return self.owners.most_common(1)[0][0] if self.owners else -1
-
-    def attributes(self, min_count: int) -> list[str]:
-        return sorted(label for label, count in self.parts.items() if count >= min_count)
-
-    def color(self, min_count: int) -> str | None:
-        """The colour name seen most often, once it was seen `min_count` times."""
-        name, count = self.colors.most_common(1)[0] if self.colors else (None, 0)
-        return name if count >= min_count else None
-
-
-@dataclass
-class PersonTrack:
-    person_id: int
-    first_seen: float
-    last_seen: float
-    announced: dict[str, str | None] | None = None  # slot -> stable label, once the outfit was stable
-
-
-def _peek(estimator, frame_step: float, frame_rate: float) -> np.ndarray:
-    """The box a Kalman filter predicts `frame_step` frames ahead, leaving the filter unchanged."""
-    saved = estimator.get_state()
-    estimator.predict(frame_step, frame_rate)
-    box = estimator.state_to_bbox().copy()
-    estimator.set_state(saved)
-    return box
-
-
-def confirmed_tracks(tracker: ByteTrackTracker, detections: sv.Detections, t: float) -> sv.Detections:
-    """Update `tracker` with a frame's detections; confirmed tracks only (ByteTrack gives unconfirmed ones id -1)."""
-    if len(detections) == 0:
-        detections = sv.Detections.empty()
-    tracked = tracker.update(detections, timestamp=t)
-    return select(tracked, track_ids(tracked) >= 0) if len(tracked) else tracked
-
-
-def bytetrack_for(settings: TrackingSettings) -> ByteTrackTracker:
-    """A ByteTrack with the tracking settings (people and every garment slot use the same)."""
-    return ByteTrackTracker(lost_track_buffer=settings.lost_track_buffer, frame_rate=settings.frame_rate,
-                            track_activation_threshold=settings.activation_threshold, minimum_iou_threshold=settings.min_iou,
-                            high_conf_det_threshold=settings.high_confidence)
+ITEM_MATCH_IOU = 0.2  # an item of a multi-item slot is the same one when it sits about where it did
 
 
 class OutfitTracker:
-    """Feed each frame's garment detections (and person detections if a person model runs)."""
+    """Feed it every frame's garment detections (and a person model's, if any); it returns people
+    and garments with ids and stable labels, and the events of the frame."""
 
     def __init__(self, settings: TrackingSettings | None = None) -> None:
-        settings = settings or TrackingSettings()
-        self.settings = settings
-        self.person_tracker = bytetrack_for(settings)
-        self.slot_trackers = {slot: bytetrack_for(settings) for slot in SLOTS}
+        self.settings = s = settings or TrackingSettings()
+        self.person_tracker = adapter.make_tracker(s.person_tracker, s.lost_track_s, s.frame_rate, s.activation_threshold,
+                                                   s.high_confidence, s.min_iou, s.camera_motion)
+        self.loose_tracker = adapter.make_tracker("bytetrack", s.lost_track_s, s.frame_rate, s.activation_threshold,
+                                                  s.high_confidence, s.min_iou)
         self.people: dict[int, PersonTrack] = {}
-        self.garments: dict[tuple[str, int], GarmentTrack] = {}
-        self._last_detected = 0.0  # time of the last detector run
-        self.current_outfits: dict[int, dict[str, dict]] = {}  # person id -> slot -> entry, after the last update
+        self.loose: dict[int, GarmentTrack] = {}  # motion track id -> a garment nobody wears
+        self.current_outfits: dict[int, dict[str, dict]] = {}  # person id -> entry -> state, after the last update
+        self._person_ids: dict[int, int] = {}  # motion track id -> person id
+        self._next_id = 1
+        self._last_detected = 0.0
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
+
+    @property
+    def garments(self) -> list[GarmentTrack]:
+        """Every garment the tracker holds: worn ones and loose ones."""
+        return [g for p in self.people.values() for g in p.garments.values()] + list(self.loose.values())
 
     def update(self, garments: sv.Detections, t: float, persons: sv.Detections | None = None,
-               detected: bool = True) -> tuple[sv.Detections, list[dict]]:
-        """One frame at presentation time `t`. `detected=False` (a `detect_every` gap) predicts
-        every track forward instead. Returns people + garments with ids and stable labels, and events."""
+               detected: bool = True, frame: np.ndarray | None = None) -> tuple[sv.Detections, list[dict]]:
+        """One frame at presentation time `t`.
+
+        Args:
+            garments: the garment detector's output (labels in `data["class_name"]`, groups, colours).
+            t: presentation time in seconds.
+            persons: a person model's boxes; None builds people from the garments.
+            detected: False for a frame the detector skipped (`detect_every`): tracks are predicted.
+            frame: the image, for camera-motion compensation (only used when that is on).
+
+        Returns:
+            People and garments as one `sv.Detections` (ids, stable labels in `data`), and the events.
+        """
         events: list[dict] = []
         if detected:
             self._last_detected = t
-            people = confirmed_tracks(self.person_tracker, persons if persons is not None else persons_from_garments(garments), t)
+            raw_people = persons if persons is not None else persons_from_garments(garments)
+            tracked = adapter.update(self.person_tracker, raw_people, t, frame if self.settings.camera_motion else None)
+            people = self._identify(tracked, garments, t, events)
+            held = self._public(adapter.held(self.person_tracker))  # missed for a moment: still wearing their garments
+            holding = sv.Detections(xyxy=np.concatenate([people.xyxy, held.xyxy]).reshape(-1, 4).astype(np.float32),
+                                    tracker_id=np.concatenate([track_ids(people), track_ids(held)]).astype(int))
             slots = garment_slots(garments)
-            worn = {slot: confirmed_tracks(self.slot_trackers[slot], select(garments, slots == slot), t) for slot in SLOTS}
-            self._observe_people(people, t, events)
-            self._observe_garments(worn, people, t)
-            self._count_misses(people, t)
-            self._observe_parts(select(garments, slots == PARTS) if len(garments) else garments, worn)
+            worn = np.array([s not in ("", PARTS) for s in slots], dtype=bool)
+            seen = self._wear(select(garments, worn) if len(garments) else garments, holding, t)
+            self._count_absences(people, holding, t)
+            self._observe_parts(select(garments, slots == PARTS) if len(garments) else garments, seen)
+            shown = [(g, g.box, str(g.stabilizer.raw)) for g in seen]  # each garment seen, its box, this frame's raw label
         else:
-            people = self._predict(self.person_tracker, t)
-            worn = {slot: self._predict(tracker, t) for slot, tracker in self.slot_trackers.items()}
+            people = self._public(adapter.predicted(self.person_tracker, t - self._last_detected, self.settings.frame_rate))
+            shown = self._garments_predicted(people, t)
         outfits = self._update_outfits(t, events)
         self._leave(t, events)
+        self._forget(t)
         self.current_outfits = {person_id: outfit for person_id, outfit in outfits.items() if person_id in self.people}
-        return self._as_detections(people, worn, outfits), events
+        return self._as_detections(people, shown, outfits), events
 
-    # --- tracking -------------------------------------------------------------------------
-    def _predict(self, tracker: ByteTrackTracker, t: float) -> sv.Detections:
-        """Boxes of the tracks matched at the last detector run, carried to `t` by their Kalman
-        filters. The tracker itself is left as it was: feeding it empty frames would reset its
-        consecutive-match counts, and with `detect_every` > 1 no new track would ever be confirmed."""
-        step = max(0.0, (t - self._last_detected) * self.settings.frame_rate)
-        live = [tr for tr in tracker.tracks if tr.tracker_id >= 0 and tr.time_since_update == 0]
-        if not live:
-            return sv.Detections.empty()
-        return sv.Detections(xyxy=np.array([_peek(tr.state_estimator, step, self.settings.frame_rate) for tr in live], dtype=np.float32),
-                             confidence=np.ones(len(live), dtype=np.float32),
-                             tracker_id=np.array([tr.tracker_id for tr in live], dtype=int))
+    # --- people -------------------------------------------------------------------------------
+    def _identify(self, tracked: sv.Detections, garments: sv.Detections, t: float, events: list[dict]) -> sv.Detections:
+        """Motion-track ids -> person ids: known ones mapped, new ones re-identified by their
+        outfit when someone was lost a moment ago, else a new person (an `appear` event)."""
+        for row, motion_id in enumerate(track_ids(tracked)):
+            motion_id, box = int(motion_id), tracked.xyxy[row]
+            if motion_id not in self._person_ids:
+                found = find_again(box, garments, self._lost_people(t), self.settings, t) if self.settings.reidentify else None
+                if found is None:
+                    found = self._new_id()
+                    self.people[found] = PersonTrack(found, first_seen=t, last_seen=t, box=box)
+                    events.append({"event": "appear", "person": found, "pts": t})
+                self._person_ids[motion_id] = found
+            person = self.people[self._person_ids[motion_id]]
+            person.last_seen, person.box = t, box
+        alive = adapter.live_ids(self.person_tracker)
+        self._person_ids = {m: p for m, p in self._person_ids.items() if m in alive and p in self.people}  # bounded
+        if self.settings.reidentify:
+            self._unswap(tracked, garments)
+        return self._public(tracked)
 
-    # --- observations -----------------------------------------------------------------------
-    def _observe_people(self, people: sv.Detections, t: float, events: list[dict]) -> None:
-        for person_id in track_ids(people):
-            person = self.people.get(int(person_id))
-            if person is None:
-                self.people[int(person_id)] = PersonTrack(int(person_id), first_seen=t, last_seen=t)
-                events.append({"event": "appear", "person": int(person_id), "pts": t})
+    def _unswap(self, tracked: sv.Detections, garments: sv.Detections) -> None:
+        """Two people near each other who each wear the other's outfit: their tracks swapped when
+        they crossed; give each track its person back."""
+        motion = [int(m) for m in track_ids(tracked)]
+        for i, j in itertools.combinations(range(len(motion)), 2):
+            box_i, box_j = tracked.xyxy[i], tracked.xyxy[j]
+            near = abs((box_i[0] + box_i[2]) - (box_j[0] + box_j[2])) / 2 < 2 * max(box_i[2] - box_i[0], box_j[2] - box_j[0])
+            a, b = self.people[self._person_ids[motion[i]]], self.people[self._person_ids[motion[j]]]
+            if near and swapped(a, box_i, b, box_j, garments, self.settings):
+                self._person_ids[motion[i]], self._person_ids[motion[j]] = b.person_id, a.person_id
+                a.box, b.box = box_j, box_i
+
+    def _lost_people(self, t: float) -> list[PersonTrack]:
+        """People not seen in this frame whose motion track has ended, and who have not left yet."""
+        followed = set(self._person_ids.values())
+        return [p for p in self.people.values() if p.last_seen < t and p.person_id not in followed]
+
+    def _public(self, tracked: sv.Detections) -> sv.Detections:
+        """The same boxes with person ids instead of motion-track ids (unknown tracks dropped)."""
+        if len(tracked) == 0:
+            return tracked
+        people = select(tracked, np.array([int(i) in self._person_ids for i in track_ids(tracked)], dtype=bool))
+        people.tracker_id = np.array([self._person_ids[int(i)] for i in track_ids(people)], dtype=int)
+        return people
+
+    # --- garments -----------------------------------------------------------------------------
+    def _wear(self, garments: sv.Detections, people: sv.Detections, t: float) -> list[GarmentTrack]:
+        """Each garment detection onto the person whose box holds most of it (or onto a loose
+        garment); returns the garments seen."""
+        seen: list[GarmentTrack] = []
+        if len(garments) == 0:
+            adapter.update(self.loose_tracker, garments, t)
+            return seen
+        slots = garment_slots(garments)
+        holder = self._holders(garments, slots, people)
+        for person_id in {h for h in holder if h >= 0}:
+            person = self.people[person_id]
+            rows = [r for r in range(len(garments)) if holder[r] == person_id]
+            for slot in {str(slots[r]) for r in rows}:
+                in_slot = sorted((r for r in rows if slots[r] == slot), key=lambda r: -float(scores(garments)[r]))
+                matched = self._match_items(person, slot, in_slot, garments, self._box_of(person_id, people)) \
+                    if slot in MULTI_ITEM_SLOTS else \
+                    {in_slot[0]: person.garments.get(slot)}
+                for row, garment in matched.items():
+                    if garment is None or garment.off(t, self.settings.off_s):
+                        garment = GarmentTrack(self._new_id(), slot, LabelStabilizer(self.settings.stabilizer), t, t, garments.xyxy[row],
+                                               owner=person_id)
+                        person.garments[garment.entry_key] = garment
+                    self._observe(garment, garments, row, t, self._box_of(person_id, people))
+                    seen.append(garment)
+        loose_rows = np.array([h < 0 for h in holder], dtype=bool)
+        loose = adapter.update(self.loose_tracker, select(garments, loose_rows), t)
+        for row, motion_id in enumerate(track_ids(loose)):
+            garment = self.loose.get(int(motion_id))
+            if garment is None:
+                garment = self.loose[int(motion_id)] = GarmentTrack(self._new_id(), str(garment_slots(loose)[row]),
+                                                                    LabelStabilizer(self.settings.stabilizer), t, t, loose.xyxy[row])
+            self._observe(garment, loose, row, t, None)
+            seen.append(garment)
+        return seen
+
+    def _holders(self, garments: sv.Detections, slots: np.ndarray, people: sv.Detections) -> list[int]:
+        """Per detection, the person wearing it (-1: nobody): among the people whose box holds
+        enough of it, the one whose own garment in that slot sits where it is (two people in front
+        of each other both hold it), else the one holding most of it, else the smaller box."""
+        if len(people) == 0:
+            return [-1] * len(garments)
+        inside = box_ioa(garments.xyxy, people.xyxy)
+        ids = track_ids(people)
+        areas = (people.xyxy[:, 2] - people.xyxy[:, 0]) * (people.xyxy[:, 3] - people.xyxy[:, 1])
+        holders = []
+        for row in range(len(garments)):
+            fits = []
+            for col in np.flatnonzero(inside[row] >= self.settings.owner_ioa):
+                own = self.people[int(ids[col])].garments.get(str(slots[row]))
+                expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
+                iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
+                fits.append((iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
+            holders.append(max(fits)[3] if fits else -1)
+        return holders
+
+    def _match_items(self, person: PersonTrack, slot: str, rows: list[int], garments: sv.Detections,
+                     person_box: np.ndarray) -> dict[int, GarmentTrack | None]:
+        """Detections of a multi-item slot -> the person's items there, by where they sit on the person."""
+        items = [(g, g.rel_box) for g in person.garments.values() if g.slot == slot and g.rel_box is not None]
+        matched: dict[int, GarmentTrack | None] = {}
+        taken: set[int] = set()
+        for row in rows:
+            rel = relative(garments.xyxy[row], person_box)
+            ious = [(float(sv.box_iou_batch(rel[None], where[None])[0, 0]), g) for g, where in items if g.garment_id not in taken]
+            best = max(ious, key=lambda pair: pair[0], default=(0.0, None))
+            if best[1] is not None and best[0] >= ITEM_MATCH_IOU:
+                matched[row] = best[1]
+                taken.add(best[1].garment_id)
             else:
-                person.last_seen = t
+                matched[row] = None
+        return matched
 
-    def _observe_garments(self, worn: dict[str, sv.Detections], people: sv.Detections, t: float) -> None:
-        for slot, tracked in worn.items():
-            if len(tracked) == 0:
-                continue
-            inside = box_ioa(tracked.xyxy, people.xyxy) if len(people) else np.zeros((len(tracked), 0))
-            owners = track_ids(people)
-            for row, track_id in enumerate(track_ids(tracked)):
-                owner = int(owners[inside[row].argmax()]) if inside.shape[1] and inside[row].max() >= self.settings.owner_ioa else -1
-                garment = self.garments.get((slot, int(track_id))) or self._new_garment(slot, int(track_id), owner, t)
-                if owner >= 0:
-                    garment.owners[owner] += 1
-                garment.stabilizer.update(str(tracked.data["class_name"][row]), float(scores(tracked)[row]))
-                if tracked.data.get("color") is not None and tracked.data["color"][row]:
-                    garment.colors[str(tracked.data["color"][row])] += 1
-                garment.last_seen = t
-                if garment.stabilizer.label != garment.shown:
-                    garment.shown, garment.label_since = garment.stabilizer.label, t
+    def _observe(self, garment: GarmentTrack, detections: sv.Detections, row: int, t: float, person_box: np.ndarray | None) -> None:
+        colors = detections.data.get("color")
+        color = str(colors[row]) if colors is not None and colors[row] else None
+        garment.observe(str(detections.data["class_name"][row]), float(scores(detections)[row]), color, detections.xyxy[row], t, person_box)
 
-    def _count_misses(self, people: sv.Detections, t: float) -> None:
-        """A garment not seen while its person is: one miss more (occlusion of the whole person is no miss)."""
-        present = {int(i) for i in track_ids(people)}
-        for garment in self.garments.values():
-            garment.missed = 0 if garment.last_seen == t else garment.missed + (garment.owner in present)
+    @staticmethod
+    def _box_of(person_id: int, people: sv.Detections) -> np.ndarray:
+        return people.xyxy[int(np.flatnonzero(track_ids(people) == person_id)[0])]
 
-    def _new_garment(self, slot: str, track_id: int, owner: int, t: float) -> GarmentTrack:
-        """A new track; if the same person lost a garment in this slot a moment ago, it is that one again."""
-        garment = GarmentTrack(slot, track_id, LabelStabilizer(self.settings.stabilizer), last_seen=t)
-        recent = [g for g in self.garments.values() if g.slot == slot and g.owner == owner >= 0
-                  and 0 < t - g.last_seen <= self.settings.relink_s]
-        if recent:
-            previous = max(recent, key=lambda g: g.last_seen)
-            del self.garments[(slot, previous.track_id)]
-            garment.stabilizer, garment.owners, garment.parts = previous.stabilizer, previous.owners, previous.parts
-            garment.colors = previous.colors
-            garment.shown, garment.label_since = previous.shown, previous.label_since
-        self.garments[(slot, track_id)] = garment
-        return garment
+    def _count_absences(self, people: sv.Detections, holding: sv.Detections, t: float) -> None:
+        """A garment not seen while its person is: absent since now, unless another person's box
+        covers it (a passer-by hides it). Nothing is counted while the whole person is unseen."""
+        boxes, ids = holding.xyxy, track_ids(holding)
+        for person_id in track_ids(people):
+            person = self.people[int(person_id)]
+            others = np.array([boxes[i] for i, p in enumerate(ids) if p != person_id]).reshape(-1, 4)
+            for garment in person.garments.values():
+                if garment.last_seen == t:
+                    continue
+                where = absolute(garment.rel_box, person.box) if garment.rel_box is not None else garment.box
+                if len(others) and box_ioa(where[None], others).max() >= self.settings.hidden_ioa:
+                    if not garment.off(t, self.settings.off_s):
+                        garment.unseen_since = None  # hidden: not missing (one already taken off stays off)
+                elif garment.unseen_since is None:
+                    garment.unseen_since = t
 
-    def _observe_parts(self, parts: sv.Detections, worn: dict[str, sv.Detections]) -> None:
-        """Each part (sleeve, collar, zipper, ...) counts for the garment that contains most of it."""
-        if len(parts) == 0:
+    def _observe_parts(self, parts: sv.Detections, seen: list[GarmentTrack]) -> None:
+        """Each part (sleeve, collar, zipper, ...) counts for the garment seen now that holds most of it."""
+        if len(parts) == 0 or not seen:
             return
-        keys = [(slot, int(i)) for slot, tracked in worn.items() for i in track_ids(tracked)]
-        if not keys:
-            return
-        boxes = np.concatenate([tracked.xyxy for tracked in worn.values() if len(tracked)])
-        inside = box_ioa(parts.xyxy, boxes)
+        inside = box_ioa(parts.xyxy, np.array([g.box for g in seen]))
         for row, label in enumerate(parts.data["class_name"]):
             if inside[row].max() >= self.settings.part_ioa:
-                self.garments[keys[int(inside[row].argmax())]].parts[str(label)] += 1
+                seen[int(inside[row].argmax())].parts[str(label)] += 1
 
-    # --- outfits and events ------------------------------------------------------------------
-    def outfit(self, person_id: int, t: float) -> dict[str, dict]:
-        """The person's current outfit: per slot, the garment seen most, with its stable label."""
-        best: dict[str, GarmentTrack] = {}
-        for garment in self.garments.values():
-            current = garment.owner == person_id and garment.missed < self.settings.slot_miss_limit
-            if current and (garment.slot not in best or garment.stabilizer.observations > best[garment.slot].stabilizer.observations):
-                best[garment.slot] = garment
-        return {
-            slot: {"label": g.stabilizer.label, "confidence": round(g.stabilizer.confidence, 3), "provisional": not g.stabilizer.locked,
-                   "since_s": round(t - g.label_since, 2), "raw": g.stabilizer.raw, "garment": g.track_id,
-                   "color": g.color(self.settings.attribute_min_count), "attributes": g.attributes(self.settings.attribute_min_count)}
-            for slot, g in sorted(best.items(), key=lambda item: SLOTS.index(item[0]))
-        }
+    def _forget(self, t: float) -> None:
+        """Loose garments unseen for `forget_s` are dropped (bounded state); worn ones go with their person."""
+        alive = adapter.live_ids(self.loose_tracker)
+        self.loose = {m: g for m, g in self.loose.items() if m in alive and t - g.last_seen <= self.settings.forget_s}
+        for person in self.people.values():
+            person.garments = {k: g for k, g in person.garments.items() if t - g.last_seen <= self.settings.forget_s}
+
+
+    def _garments_predicted(self, people: sv.Detections, t: float) -> list[tuple[GarmentTrack, np.ndarray, str]]:
+        """Between detector runs: the garments seen at the last run, carried along with their person."""
+        shown = []
+        for row, person_id in enumerate(track_ids(people)):
+            for garment in self.people[int(person_id)].garments.values():
+                if garment.last_seen == self._last_detected and garment.rel_box is not None:
+                    shown.append((garment, absolute(garment.rel_box, people.xyxy[row]), str(garment.stabilizer.raw)))
+        return shown
+
+    # --- outfits and events -------------------------------------------------------------------
+    def outfit(self, person_id: int, t: float) -> dict[str, dict[str, Any]]:
+        """The person's current outfit (entry -> state); garments taken off are left out."""
+        s = self.settings
+        person = self.people.get(person_id)
+        worn = [g for g in person.garments.values() if not g.off(t, s.off_s)] if person else []
+        worn.sort(key=lambda g: (SLOTS.index(g.slot), g.garment_id))
+        return {g.entry_key: {"label": g.stabilizer.label, "confidence": round(g.stabilizer.confidence, 3), "provisional": not g.stabilizer.locked,
+                              "since_s": round(t - g.label_since, 2), "raw": g.stabilizer.raw, "garment": g.garment_id,
+                              "color": g.color(s.attribute_min_count), "attributes": g.attributes(s.attribute_min_count)} for g in worn}
 
     def _update_outfits(self, t: float, events: list[dict]) -> dict[int, dict[str, dict]]:
-        """Every person's outfit at `t` (returned for drawing), and the events its changes raise."""
+        """Every person's outfit at `t`, and the events its changes raise.
+
+        `outfit_stable`: the first time every entry is locked. `slot_changed`: a locked label
+        changed to another in another colour, or a garment with a locked label was taken off, or
+        (once the outfit was stable) a new garment's label locked. A provisional label corrected
+        before it locked is no change, nor is a locked label corrected to a look-alike in the same
+        colour (the detector's confusion, not a garment changed); an entry's changes are followed
+        even while another entry is still provisional."""
         outfits = {person_id: self.outfit(person_id, t) for person_id in self.people}
         for person in self.people.values():
             outfit = outfits[person.person_id]
-            stable = {slot: entry["label"] for slot, entry in outfit.items() if not entry["provisional"]}
-            if person.announced is None:
-                if outfit and len(stable) == len(outfit):
-                    person.announced = dict(stable)
-                    events.append({"event": "outfit_stable", "person": person.person_id, "pts": t, "outfit": outfit})
-                continue
+            stable = {key: entry["label"] for key, entry in outfit.items() if not entry["provisional"]}
             if person.last_seen < t:
                 continue  # not observed in this frame (occluded, or a detect_every gap): nothing new to say
-            for slot in SLOTS:
-                if slot in outfit and outfit[slot]["provisional"]:
-                    continue  # a new garment in this slot: wait until its label locks
-                new, old = stable.get(slot), person.announced.get(slot)
-                if new != old:
-                    person.announced[slot] = new
-                    events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": slot, "from": old, "to": new})
+            for key in sorted(set(person.locked) | set(outfit)):
+                if key in outfit and outfit[key]["provisional"]:
+                    continue  # a new garment here: wait until its label locks
+                new, old = stable.get(key), person.locked.get(key)
+                if new == old:
+                    continue
+                person.locked[key] = new
+                garment = person.garments.get(key)
+                corrected = new is not None and old is not None and garment is not None and garment.stabilizer.corrected
+                if not corrected and (key in person.reported or person.stable):
+                    events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": key, "from": old, "to": new})
+                person.reported.add(key)
+            if not person.stable and outfit and len(stable) == len(outfit):
+                person.stable = True
+                events.append({"event": "outfit_stable", "person": person.person_id, "pts": t, "outfit": outfit})
         return outfits
 
     def _leave_event(self, person: PersonTrack, t: float) -> dict:
@@ -232,19 +317,23 @@ class OutfitTracker:
     def _leave(self, t: float, events: list[dict]) -> None:
         for person in [p for p in self.people.values() if t - p.last_seen > self.settings.leave_after_s]:
             events.append(self._leave_event(person, t))
-            del self.people[person.person_id]
-            for key in [k for k, g in self.garments.items() if g.owner == person.person_id]:
-                del self.garments[key]
+            self._drop(person.person_id)
+
+    def _drop(self, person_id: int) -> None:
+        del self.people[person_id]
+        self._person_ids = {m: p for m, p in self._person_ids.items() if p != person_id}
 
     def finish(self) -> list[dict]:
         """End of the stream: everyone still here leaves (with dwell time and final outfit)."""
         events = [self._leave_event(person, person.last_seen) for person in self.people.values()]
-        self.people.clear()
-        self.garments.clear()
+        for person_id in list(self.people):
+            self._drop(person_id)
+        self.loose.clear()
         return events
 
-    # --- output ---------------------------------------------------------------------------------
-    def _as_detections(self, people: sv.Detections, worn: dict[str, sv.Detections], outfits: dict[int, dict]) -> sv.Detections:
+    # --- output -------------------------------------------------------------------------------
+    def _as_detections(self, people: sv.Detections, shown: list[tuple[GarmentTrack, np.ndarray, str]],
+                       outfits: dict[int, dict]) -> sv.Detections:
         """People and garments as one `sv.Detections` (data: kind, label, raw class, slot, person, colour, outfit)."""
         keys = ("kind", "label", "class_name", "slot", "provisional", "person_id", "color", "outfit")
         boxes: list[np.ndarray] = []
@@ -264,15 +353,10 @@ class OutfitTracker:
             text = ", ".join(f"{e['color'] + ' ' if e['color'] else ''}{e['label']}{'?' if e['provisional'] else ''}" for e in outfit.values())
             add(people.xyxy[row], float(scores(people)[row]), int(person_id), kind="person", label="person", class_name="person",
                 slot="", provisional=False, person_id=int(person_id), outfit=text)
-        for slot, tracked in worn.items():
-            for row, track_id in enumerate(track_ids(tracked)):
-                garment = self.garments.get((slot, int(track_id)))
-                if garment is None:
-                    continue
-                raw = str(tracked.data["class_name"][row]) if "class_name" in tracked.data else garment.stabilizer.raw
-                add(tracked.xyxy[row], float(scores(tracked)[row]), int(track_id), kind="garment", label=garment.stabilizer.label,
-                    class_name=raw, slot=slot, provisional=not garment.stabilizer.locked, person_id=garment.owner,
-                    color=garment.color(self.settings.attribute_min_count) or "")
+        for garment, box, raw in shown:
+            add(box, round(garment.stabilizer.confidence, 3), garment.garment_id, kind="garment", label=garment.stabilizer.label,
+                class_name=raw, slot=garment.slot, provisional=not garment.stabilizer.locked, person_id=garment.owner,
+                color=garment.color(self.settings.attribute_min_count) or "")
         if not boxes:
             return sv.Detections.empty()
         return sv.Detections(xyxy=np.array(boxes, dtype=np.float32), confidence=np.array(confidences, dtype=np.float32),

@@ -1,37 +1,62 @@
-"""Tracking settings: the `tracking:` section of a run config, and what the tracker itself takes."""
+"""Tracking settings: the `tracking:` section of a run config, and what the tracker itself takes.
+
+Every duration is in seconds of presentation time, so the tracker behaves the same at 5, 10,
+25 or 30 fps and with any `detect_every` (evidence is weighed by the time it covers, not by
+how many detector runs saw it).
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from engines.settings import StrictModel
 
 
 class StabilizerSettings(StrictModel):
-    """How a garment track's label is stabilized (hysteresis over the raw per-frame labels)."""
+    """How a garment track's label is stabilized: evidence over time, a lock, and hysteresis."""
 
-    alpha: float = Field(0.25, gt=0, le=1, description="weight of each observation in the evidence average")
-    lock_share: float = Field(0.6, gt=0, le=1, description="evidence share a label needs to lock")
-    min_observations: int = Field(3, ge=1, description="observations before a first lock")
-    switch_margin: float = Field(0.2, ge=0, lt=1, description="lead a challenger needs over the locked label")
-    switch_updates: int = Field(5, ge=1, description="consecutive updates the challenger must lead (K)")
+    half_life_s: float = Field(1.0, gt=0, description="evidence for a label halves after this long without it")
+    lock_share: float = Field(0.6, gt=0.5, le=1, description="evidence share a label needs to lock")
+    lock_s: float = Field(2.0, ge=0, description="how long a garment is seen before its label first locks (its leader must have led for a quarter of that)")
+    switch_margin: float = Field(0.2, ge=0, lt=1, description="lead in evidence share a challenger needs over the locked label")
+    switch_s: float = Field(0.5, ge=0, description="how long a challenger must keep that lead to take over, when the garment's colour changed too")
+    same_color_switch_s: float = Field(2.0, ge=0, description="the same when the colour did not change (a look-alike confusion keeps "
+                                       "the colour; taking a cardigan off shows another one)")
 
 
 class TrackingSettings(StrictModel):
-    """People and their outfits across frames (times in seconds of presentation time)."""
+    """People and their outfits across frames."""
 
     enabled: bool = Field(True, description="track people and outfits (off: detections only)")
     person_model: str | None = Field(None, description="checkpoint with a 'person' label (e.g. hustvl/yolos-tiny); none: people from garments")
     person_threshold: float = Field(0.5, ge=0, lt=1, description="score a person model's box needs")
+    person_tracker: Literal["botsort", "bytetrack", "ocsort", "sort"] = Field(
+        "botsort", description="motion tracker for people (BoT-SORT: best IDF1 on TUD-Campus/Stadtmitte)")
+    camera_motion: bool = Field(False, description="compensate camera motion (BoT-SORT, from the frames; for moving cameras)")
     stabilizer: StabilizerSettings = Field(default_factory=StabilizerSettings)
     frame_rate: float = Field(25.0, gt=0, description="frame rate assumed when a source reports none")
-    lost_track_buffer: int = Field(30, ge=1, description="frames (at frame_rate) a lost track is kept for re-finding")
+    lost_track_s: float = Field(1.0, gt=0, description="how long a lost person or garment track is kept for re-finding")
     activation_threshold: float = Field(0.3, ge=0, lt=1, description="detections above this start tracks")
-    high_confidence: float = Field(0.5, ge=0, lt=1, description="ByteTrack's first association stage")
+    high_confidence: float = Field(0.5, ge=0, lt=1, description="first association stage of ByteTrack and BoT-SORT")
     min_iou: float = Field(0.1, ge=0, lt=1, description="least IoU to match a detection to a track")
     owner_ioa: float = Field(0.5, gt=0, le=1, description="share of a garment's box inside a person's box to vote for that person")
+    owner_half_life_s: float = Field(2.0, gt=0, description="votes for a garment's owner halve after this long (recent frames count most)")
     part_ioa: float = Field(0.6, gt=0, le=1, description="share of a part's box inside a garment's box to attach to it")
     attribute_min_count: int = Field(3, ge=1, description="sightings before a part or colour becomes a garment's attribute")
-    slot_miss_limit: int = Field(8, ge=1, description="detector runs in a row that see the person but not the garment: taken off")
+    off_s: float = Field(1.2, gt=0, description="a garment unseen this long while its person is seen (and not hidden) was taken off")
+    hidden_ioa: float = Field(0.5, gt=0, le=1, description="a garment this much covered by another person's box is hidden, not missing")
     relink_s: float = Field(3.0, ge=0, description="a new track in the same slot of the same person within this inherits the label")
-    leave_after_s: float = Field(2.0, gt=0, description="a person unseen this long has left")
+    reidentify: bool = Field(True, description="a person found again after a short loss keeps their id when the outfit matches")
+    leave_after_s: float = Field(3.0, gt=0, description="a person unseen this long has left")
+    forget_s: float = Field(5.0, gt=0, description="a garment unseen this long is forgotten (bounded state: racks, mannequins)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrackingSettings:
+        if self.lost_track_s > self.leave_after_s:
+            raise ValueError(f"lost_track_s ({self.lost_track_s}) must not exceed leave_after_s ({self.leave_after_s}): "
+                             "a person would leave while their track is still kept, then appear again")
+        if self.relink_s > self.forget_s:
+            raise ValueError(f"relink_s ({self.relink_s}) must not exceed forget_s ({self.forget_s}): garments are forgotten before they can be relinked")
+        return self

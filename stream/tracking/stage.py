@@ -33,7 +33,8 @@ class TrackingStage(Stage):
         for result in results:
             frame = result.frame
             tracker = self._tracker(frame.source_id, frame.fps)
-            tracked, events = tracker.update(result.detections, frame.pts, persons=result.persons, detected=not result.reused)
+            tracked, events = tracker.update(result.detections, frame.pts, persons=result.persons, detected=not result.reused,
+                                             frame=frame.image)
             self._last_frame[frame.source_id] = (frame.index, frame.wall_time)
             result.tracked = tracked
             result.outfits = {person_id: {slot: OutfitSlot(**entry) for slot, entry in outfit.items()}

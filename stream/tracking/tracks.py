@@ -1,0 +1,88 @@
+"""What the outfit tracker remembers of each person and each garment."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stream.tracking.stabilizer import LabelStabilizer
+
+MULTI_ITEM_SLOTS = ("head", "accessory")  # a person wears several at once: each is its own outfit entry
+
+
+def relative(box: np.ndarray, frame_of: np.ndarray) -> np.ndarray:
+    """`box` in the coordinates of `frame_of` (0..1 across its width and height)."""
+    w, h = max(1e-6, frame_of[2] - frame_of[0]), max(1e-6, frame_of[3] - frame_of[1])
+    return np.array([(box[0] - frame_of[0]) / w, (box[1] - frame_of[1]) / h, (box[2] - frame_of[0]) / w, (box[3] - frame_of[1]) / h])
+
+
+def absolute(rel: np.ndarray, frame_of: np.ndarray) -> np.ndarray:
+    """The inverse of `relative`: a box given in `frame_of`'s coordinates, in pixels."""
+    w, h = frame_of[2] - frame_of[0], frame_of[3] - frame_of[1]
+    return np.array([frame_of[0] + rel[0] * w, frame_of[1] + rel[1] * h, frame_of[0] + rel[2] * w, frame_of[1] + rel[3] * h],
+                    dtype=np.float32)
+
+
+@dataclass
+class GarmentTrack:
+    """One garment across frames: worn by a person (it moves with them), or by nobody (a rack, a mannequin)."""
+
+    garment_id: int  # unique per source, shared with the person ids
+    slot: str
+    stabilizer: LabelStabilizer
+    first_seen: float
+    last_seen: float
+    box: np.ndarray
+    owner: int = -1  # the person wearing it (-1: nobody)
+    rel_box: np.ndarray | None = None  # where it sits in its owner's box
+    parts: Counter = field(default_factory=Counter)
+    colors: Counter = field(default_factory=Counter)
+    shown: str | None = None
+    label_since: float = 0.0
+    unseen_since: float | None = None  # its person was seen without it (and it was not hidden) since then
+
+    def observe(self, label: str, score: float, color: str | None, box: np.ndarray, t: float, person_box: np.ndarray | None) -> None:
+        """One detector run that saw it."""
+        self.stabilizer.update(label, score, t, color)
+        if color:
+            self.colors[color] += 1
+        self.last_seen, self.box, self.unseen_since = t, box, None
+        if person_box is not None:
+            self.rel_box = relative(box, person_box)
+        if self.stabilizer.label != self.shown:
+            self.shown, self.label_since = self.stabilizer.label, t
+
+    def attributes(self, min_count: int) -> list[str]:
+        """Parts seen on it at least `min_count` times (sleeve, collar, zipper, ...)."""
+        return sorted(label for label, count in self.parts.items() if count >= min_count)
+
+    def color(self, min_count: int) -> str | None:
+        """The colour name seen most often, once it was seen `min_count` times."""
+        name, count = self.colors.most_common(1)[0] if self.colors else (None, 0)
+        return name if count >= min_count else None
+
+    def off(self, t: float, off_s: float) -> bool:
+        """Taken off: its person has been seen without it for `off_s`."""
+        return self.unseen_since is not None and t - self.unseen_since >= off_s
+
+    @property
+    def entry_key(self) -> str:
+        """Its key in the outfit: the slot, or `slot/garment id` for slots that hold several items."""
+        return f"{self.slot}/{self.garment_id}" if self.slot in MULTI_ITEM_SLOTS else self.slot
+
+
+@dataclass
+class PersonTrack:
+    """One person across frames, under one id for as long as they are in view (or briefly lost),
+    with the garments they wear (entry key -> garment)."""
+
+    person_id: int
+    first_seen: float
+    last_seen: float
+    box: np.ndarray
+    garments: dict[str, GarmentTrack] = field(default_factory=dict)
+    locked: dict[str, str | None] = field(default_factory=dict)  # entry -> its locked label (None: taken off)
+    reported: set[str] = field(default_factory=set)  # entries whose first lock is known: later changes are events
+    stable: bool = False  # outfit_stable was announced
