@@ -1,6 +1,7 @@
 """The outfit tracker on synthetic scenarios with ground truth (see `tools.scenarios`).
 
     python -m tools.eval_tracking [--seeds 3] [--frames 300] [--scenario NAME ...] [--mode person-model garments]
+    python -m tools.eval_tracking --memory-frames 10000
 
 Per scenario, over `--seeds` scenes: label switches per garment per minute, raw and stabilized;
 share of shown labels that are wrong; outfit-slot accuracy (per frame and person, the share of
@@ -198,13 +199,34 @@ def evaluate(names: list[str] | None, seeds: int, frames: int, modes: list[str])
     return results
 
 
+def memory_run(frames: int) -> list[list]:
+    """The tracker over `frames` frames of crowds passing racks of garments (a new crowd every
+    1000 frames): people, garments and resident memory every 1000 frames; all should stay flat."""
+    from tools.scenarios import crowd
+    from tools.synthetic_scenes import Noise
+
+    tracker, rows = OutfitTracker(TrackingSettings()), []
+    for block in range(max(1, frames // 1000)):
+        detector = Detector(crowd(block, 1000, racks=True), Noise(confusion=0.3, burst_s=0.4), block)
+        for f in range(1000):
+            detections, truth = detector.frame(f)
+            tracker.update(detections, (block * 1000 + f) / 25, persons=detector.people(truth))
+        rss = next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmRSS"))
+        rows.append([(block + 1) * 1000, len(tracker.people), len(tracker.garments), f"{rss:.1f}"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--scenario", nargs="+", help="names of scenarios (default: all)")
     parser.add_argument("--mode", nargs="+", default=["person-model", "garments"], choices=["person-model", "garments"])
+    parser.add_argument("--memory-frames", type=int, default=0, help="only run the bounded-state check over this many frames")
     args = parser.parse_args()
+    if args.memory_frames:
+        print(format_table(["frames", "people", "garments", "RSS MB"], memory_run(args.memory_frames)))
+        return
     results = evaluate(args.scenario, args.seeds, args.frames, args.mode)
     print(f"{args.seeds} scenes per scenario, {args.frames} frames at 25 fps; people from a person model or built from garments")
     print(table(results))

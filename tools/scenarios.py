@@ -26,7 +26,7 @@ def _outfit(rng: np.random.Generator, accessories: int = 0) -> dict[str, tuple[s
     return outfit
 
 
-def _walkers(rng: np.random.Generator, frames: int, people: int, accessories: int = 0) -> list[Walker]:
+def _walkers(rng: np.random.Generator, frames: int, people: int, accessories: int = 0, fps: float = 25.0) -> list[Walker]:
     """People crossing the frame at different heights and speeds; the first takes off a jacket half
     way, the third a cardigan (a t-shirt shows beneath); each change at least 4 s after they came
     in (a label seen for less than the lock time cannot be told from a correction)."""
@@ -40,11 +40,12 @@ def _walkers(rng: np.random.Generator, frames: int, people: int, accessories: in
         walkers.append(Walker(i + 1, enter, leave, (x0, top), (x1, top), tall, _outfit(rng, accessories)))
     first = walkers[0]
     first.outfit["outerwear"] = ("jacket", "black")
-    first.changes.append((max((first.enter + first.leave) // 2, first.enter + 100), "outerwear", None))
+    settled = round(4 * fps)
+    first.changes.append((max((first.enter + first.leave) // 2, first.enter + settled), "outerwear", None))
     if len(walkers) > 2:
         third = walkers[2]
         third.outfit["upper"] = ("cardigan", "red")
-        third.changes.append((max((third.enter + third.leave) // 2, third.enter + 100), "upper", ("top, t-shirt, sweatshirt", "white")))
+        third.changes.append((max((third.enter + third.leave) // 2, third.enter + settled), "upper", ("top, t-shirt, sweatshirt", "white")))
     return walkers
 
 
@@ -53,7 +54,7 @@ def crowd(seed: int, frames: int, fps: float = 25.0, accessories: int = 0, racks
     """Four people walking through, two true outfit changes; optional accessories, racks, camera pan,
     and an occlusion of the second person."""
     rng = np.random.default_rng(seed)
-    walkers = _walkers(rng, frames, 4, accessories)
+    walkers = _walkers(rng, frames, 4, accessories, fps)
     if occlusion_s:
         second = walkers[1]
         mid = (second.enter + second.leave) // 2

@@ -13,7 +13,6 @@ garment is taken off only when its person is seen without it for `off_s` while n
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from trackers.eval import box_ioa
 from stream.detections import scores, select, track_ids
 from stream.tracking import adapter
 from stream.tracking.persons import garment_slots, persons_from_garments
-from stream.tracking.reid import find_again, swapped
+from stream.tracking.reid import find_again
 from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
@@ -113,21 +112,7 @@ class OutfitTracker:
             person.last_seen, person.box = t, box
         alive = adapter.live_ids(self.person_tracker)
         self._person_ids = {m: p for m, p in self._person_ids.items() if m in alive and p in self.people}  # bounded
-        if self.settings.reidentify:
-            self._unswap(tracked, garments)
         return self._public(tracked)
-
-    def _unswap(self, tracked: sv.Detections, garments: sv.Detections) -> None:
-        """Two people near each other who each wear the other's outfit: their tracks swapped when
-        they crossed; give each track its person back."""
-        motion = [int(m) for m in track_ids(tracked)]
-        for i, j in itertools.combinations(range(len(motion)), 2):
-            box_i, box_j = tracked.xyxy[i], tracked.xyxy[j]
-            near = abs((box_i[0] + box_i[2]) - (box_j[0] + box_j[2])) / 2 < 2 * max(box_i[2] - box_i[0], box_j[2] - box_j[0])
-            a, b = self.people[self._person_ids[motion[i]]], self.people[self._person_ids[motion[j]]]
-            if near and swapped(a, box_i, b, box_j, garments, self.settings):
-                self._person_ids[motion[i]], self._person_ids[motion[j]] = b.person_id, a.person_id
-                a.box, b.box = box_j, box_i
 
     def _lost_people(self, t: float) -> list[PersonTrack]:
         """People not seen in this frame whose motion track has ended, and who have not left yet."""

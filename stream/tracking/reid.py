@@ -4,8 +4,7 @@ When the motion tracker starts a new track, the person may be someone it lost a 
 occlusion longer than the tracker keeps lost tracks, a missed stretch). Their garments in this
 frame are compared with the stable labels and colours of the people lost recently; a match that
 agrees on enough of the outfit, contradicts none of it and is near enough to where they were
-last seen gives the new track their id. The same comparison undoes a swap: two people whose
-tracks crossed and who each now wear the other's outfit get their ids back.
+last seen gives the new track their id.
 """
 
 from __future__ import annotations
@@ -57,20 +56,6 @@ def agreement(seen: dict[str, tuple[str, str | None]], outfit: dict[str, Garment
 def outfit_of(person: PersonTrack) -> dict[str, GarmentTrack]:
     """A person's garments of single-item slots, by slot."""
     return {g.slot: g for g in person.garments.values() if g.slot not in MULTI_ITEM_SLOTS}
-
-
-def swapped(a: PersonTrack, box_a: np.ndarray, b: PersonTrack, box_b: np.ndarray, garments: sv.Detections,
-            settings: TrackingSettings) -> bool:
-    """True when the garments in each box agree clearly better with the other person's outfit."""
-    seen_a, seen_b = seen_in(box_a, garments, settings), seen_in(box_b, garments, settings)
-
-    def score(seen: dict[str, tuple[str, str | None]], person: PersonTrack) -> int:
-        found = agreement(seen, outfit_of(person), settings)
-        return -1 if found is None else found
-
-    own = score(seen_a, a) + score(seen_b, b)
-    crossed = score(seen_a, b) + score(seen_b, a)
-    return crossed >= own + 2 * MIN_AGREEMENT and score(seen_a, b) >= MIN_AGREEMENT and score(seen_b, a) >= MIN_AGREEMENT
 
 
 def find_again(box: np.ndarray, garments: sv.Detections, lost: list[PersonTrack], settings: TrackingSettings, t: float) -> int | None:

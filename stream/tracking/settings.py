@@ -42,12 +42,10 @@ class TrackingSettings(StrictModel):
     high_confidence: float = Field(0.5, ge=0, lt=1, description="first association stage of ByteTrack and BoT-SORT")
     min_iou: float = Field(0.1, ge=0, lt=1, description="least IoU to match a detection to a track")
     owner_ioa: float = Field(0.5, gt=0, le=1, description="share of a garment's box inside a person's box to vote for that person")
-    owner_half_life_s: float = Field(2.0, gt=0, description="votes for a garment's owner halve after this long (recent frames count most)")
     part_ioa: float = Field(0.6, gt=0, le=1, description="share of a part's box inside a garment's box to attach to it")
     attribute_min_count: int = Field(3, ge=1, description="sightings before a part or colour becomes a garment's attribute")
     off_s: float = Field(1.2, gt=0, description="a garment unseen this long while its person is seen (and not hidden) was taken off")
     hidden_ioa: float = Field(0.5, gt=0, le=1, description="a garment this much covered by another person's box is hidden, not missing")
-    relink_s: float = Field(3.0, ge=0, description="a new track in the same slot of the same person within this inherits the label")
     reidentify: bool = Field(True, description="a person found again after a short loss keeps their id when the outfit matches")
     leave_after_s: float = Field(3.0, gt=0, description="a person unseen this long has left")
     forget_s: float = Field(5.0, gt=0, description="a garment unseen this long is forgotten (bounded state: racks, mannequins)")
@@ -57,6 +55,7 @@ class TrackingSettings(StrictModel):
         if self.lost_track_s > self.leave_after_s:
             raise ValueError(f"lost_track_s ({self.lost_track_s}) must not exceed leave_after_s ({self.leave_after_s}): "
                              "a person would leave while their track is still kept, then appear again")
-        if self.relink_s > self.forget_s:
-            raise ValueError(f"relink_s ({self.relink_s}) must not exceed forget_s ({self.forget_s}): garments are forgotten before they can be relinked")
+        if self.off_s >= self.forget_s:
+            raise ValueError(f"off_s ({self.off_s}) must be below forget_s ({self.forget_s}): a garment would be forgotten "
+                             "before it could be seen as taken off")
         return self
