@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from engines.detector import YolosDetector
-from stream.config import RunConfig, load_config, parse_config, read_config_file
+from stream.config import RunConfig, parse_config, read_config_file
 from stream.errors import StreamError
 from stream.frames import FrameResult
 from stream.io import prepare_output_dir
 from stream.sinks import SINKS, Sink, SinkSettings
+from stream.sources.capture import missing_webcam
 from stream.sources.readers import ReaderError, open_reader_for
 from stream.sources.uri import default_source_id, is_network, is_webcam
 
@@ -67,8 +67,6 @@ def as_config(config: RunConfig | dict | str | Path | None, sources: Sequence[st
         data, origin = config, "config"
     else:
         data, origin = read_config_file(config), str(config) if config else "config"
-        if not sources:
-            return load_config(config)
     if sources:
         data = with_sources(data, [s.model_dump() if isinstance(s, BaseModel) else s for s in sources])
     return parse_config(data, origin)
@@ -89,8 +87,9 @@ def build_sources(config: RunConfig) -> list[SourceSpec]:
         used.add(source_id)
         reader = open_reader_for(source.uri, source.fps, source.open_timeout_s, source.stall_timeout_s)
         if is_webcam(source.uri):
-            if sys.platform.startswith("linux") and not Path(f"/dev/video{source.uri}").exists():
-                raise ReaderError(f"webcam {source.uri} not found (no /dev/video{source.uri})", permanent=True)
+            missing = missing_webcam(int(source.uri))
+            if missing:
+                raise ReaderError(missing, permanent=True)
         elif not is_network(source.uri):
             reader.open()  # raises ReaderError for a missing file or a file that is not a video
             reader.close()

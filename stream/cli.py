@@ -138,12 +138,9 @@ def run_config_from(args: argparse.Namespace):
     data = load_config(args.config).model_dump(mode="python")  # a bad file is blamed on the file
     origin = str(args.config) if args.config else "command line"
     given: dict[tuple, str] = {}
-    if args.source:
-        data = with_sources(data, args.source, args.source_id)
-        given[("sources",)] = "--source"
-    elif args.source_id:
-        data["sources"] = [{**source, "id": sid} for source, sid in zip(data["sources"], args.source_id)] + data["sources"][len(args.source_id):]
-        given[("sources",)] = "--source-id"
+    if args.source or args.source_id:  # --source-id alone names the config's own sources
+        data = with_sources(data, args.source or data["sources"], args.source_id)
+        given[("sources",)] = "--source" if args.source else "--source-id"
     if args.sink:
         data["sinks"] = [{"type": name.strip()} for name in args.sink.split(",") if name.strip()]
         given[("sinks",)] = "--sink"

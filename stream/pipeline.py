@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from stream.assembly import RunParts
 
 log = logging.getLogger(__name__)
-SinkEntry = Sink | tuple[Sink, bool | None]
+SinkArg = Sink | tuple[Sink, bool | None]
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Pipeline:
         on_result: a function called with every result, on a thread of its own.
     """
 
-    def __init__(self, sources: list[SourceSpec], detector: Detector, sinks: Sequence[SinkEntry] = (),
+    def __init__(self, sources: list[SourceSpec], detector: Detector, sinks: Sequence[SinkArg] = (),
                  config: RunConfig | None = None, person_detector: Detector | None = None,
                  summary_path: Path | None = None, on_result: Callable[[FrameResult], Any] | None = None,
                  parts: RunParts | None = None) -> None:

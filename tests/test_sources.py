@@ -8,6 +8,7 @@ from stream.frame_queue import FrameQueue
 from stream.sources import ReconnectSettings, SourceRunner, SourceState
 from stream.sources.readers import ImageFolderReader, ReaderError, VideoFileReader, open_reader_for
 from tests.fakes import ScriptedReader
+from tests.media import write_video
 
 FAST_RETRY = ReconnectSettings(initial_s=0.01, max_s=0.05, jitter=0.5, max_attempts=5)
 
@@ -97,16 +98,8 @@ def test_file_source_does_not_retry(tmp_path):
     assert runner.state == SourceState.FAILED and reader.open_calls == 1
 
 
-def _write_video(path, frames=25, size=(96, 64), fps=10):
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for i in range(frames):
-        writer.write(np.full((size[1], size[0], 3), (i * 9) % 255, np.uint8))
-    writer.release()
-    return path
-
-
 def test_video_reader_gives_every_frame_with_file_timestamps(tmp_path):
-    reader = VideoFileReader(_write_video(tmp_path / "v.mp4", frames=25))
+    reader = VideoFileReader(write_video(tmp_path / "v.mp4", frames=25, size=(96, 64)))
     reader.open()
     items = []
     while (item := reader.read()) is not None:

@@ -104,7 +104,7 @@ def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: Track
             person = by_true.get(item["id"])
             if person is not None:
                 slot_total += 1
-                outfit = tracker.outfit(person, t)
+                outfit = tracker.current_outfits.get(person, {})
                 slot_right += any(k.split("/")[0] == item["slot"] and e["label"] == item["label"] for k, e in outfit.items())
     changes = [(w.person_id, when, item, None if g is None else g[0]) for w in scene.walkers for when, item, g in w.changes]
     return {"raw": raw, "shown": shown, "slot": (slot_right, slot_total), "owner": (owner_wrong, owner_known),

@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -55,6 +55,19 @@ class Sink:
 
     def close(self) -> None:
         """Finalize what was written."""
+
+
+class FileSinkSettings(SinkSettings):
+    """Settings of a sink that writes one file: `path`, else `default_name` inside output_dir."""
+
+    default_name: ClassVar[str] = ""
+
+    def file(self, out_dir: Path) -> Path:
+        """The file written."""
+        return Path(self.path) if self.path else out_dir / self.default_name
+
+    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
+        return [self.file(out_dir)]
 
 
 SINKS: Registry[Sink] = Registry("sink")

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from stream.frames import FrameResult
 from stream.io import LineFile
 from stream.records import FrameRecord, detection_items, tracked_items
-from stream.sinks.base import SINKS, Sink, SinkSettings
+from stream.sinks.base import SINKS, FileSinkSettings, Sink
 
 
-class JsonLinesSettings(SinkSettings):
+class JsonLinesSettings(FileSinkSettings):
     """`{type: jsonl}`: one record per frame in `events.jsonl` (or `path`)."""
 
     type: Literal["jsonl"] = "jsonl"
-
-    def file(self, out_dir: Path) -> Path:
-        """The file written."""
-        return Path(self.path) if self.path else out_dir / "events.jsonl"
-
-    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
-        return [self.file(out_dir)]
+    default_name: ClassVar[str] = "events.jsonl"
 
 
 @SINKS.register(JsonLinesSettings)

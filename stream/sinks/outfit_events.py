@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from stream.frames import FrameResult
 from stream.io import LineFile
 from stream.records import EventBase
-from stream.sinks.base import SINKS, Sink, SinkSettings
+from stream.sinks.base import SINKS, FileSinkSettings, Sink
 
 
-class OutfitEventsSettings(SinkSettings):
+class OutfitEventsSettings(FileSinkSettings):
     """`{type: events}`: the tracker's events in `outfit_events.jsonl` (or `path`)."""
 
     type: Literal["events"] = "events"
-
-    def file(self, out_dir: Path) -> Path:
-        """The file written."""
-        return Path(self.path) if self.path else out_dir / "outfit_events.jsonl"
-
-    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
-        return [self.file(out_dir)]
+    default_name: ClassVar[str] = "outfit_events.jsonl"
 
 
 @SINKS.register(OutfitEventsSettings)

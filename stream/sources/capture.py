@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
 import urllib.error
@@ -24,13 +25,12 @@ import urllib.request
 from collections import deque
 from pathlib import Path
 from typing import Literal, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 
 from stream.sources.readers import ReaderError, capture_fps, capture_frame_count
-from stream.sources.uri import redact
+from stream.sources.uri import redact, without_userinfo
 
 log = logging.getLogger(__name__)
 FFMPEG_CAPTURE_OPTIONS = "rtsp_transport;tcp"  # cameras behind NAT and lossy links need TCP
@@ -113,14 +113,18 @@ class _Grabber:
             self.cond.notify_all()
 
 
+def missing_webcam(index: int) -> str | None:
+    """Why webcam `index` cannot exist (on Linux, no /dev/videoN), or None."""
+    if sys.platform.startswith("linux") and not Path(f"/dev/video{index}").exists():
+        return f"webcam {index} not found (no /dev/video{index})"
+    return None
+
+
 def http_problem(url: str, timeout_s: float) -> str | None:
     """Why an http(s) URL that FFmpeg could not open will not become a video stream by retrying
     (it serves a web page, or answers 401/403/404/410), or None when a retry may help."""
-    parts = urlsplit(url)
-    bare = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "",
-                       parts.path, parts.query, ""))
     try:
-        with urllib.request.urlopen(urllib.request.Request(bare, headers={"Range": "bytes=0-1023"}), timeout=timeout_s) as reply:
+        with urllib.request.urlopen(urllib.request.Request(without_userinfo(url), headers={"Range": "bytes=0-1023"}), timeout=timeout_s) as reply:
             kind = reply.headers.get_content_type()
     except urllib.error.HTTPError as exc:
         return f"the server answers HTTP {exc.code} ({exc.reason})" if exc.code in (401, 403, 404, 410) else None
@@ -175,8 +179,9 @@ class CaptureReader:
         """Connect; raises ReaderError (permanent when retrying cannot help)."""
         self.close()
         if self.is_webcam:
-            if os.name == "posix" and not Path(f"/dev/video{self.uri}").exists():
-                raise ReaderError(f"webcam {self.uri} not found (no /dev/video{self.uri})", permanent=True)
+            missing = missing_webcam(int(self.uri))
+            if missing:
+                raise ReaderError(missing, permanent=True)
             capture = cv2.VideoCapture(self.uri)
         else:
             # FFmpeg's own read timeout is left longer than the stall timeout: stalls are noticed here

@@ -59,6 +59,12 @@ def redact(uri: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def without_userinfo(url: str) -> str:
+    """The URL without `user:password@` and without a fragment (to fetch it without credentials)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, _netloc_without_userinfo(parts), parts.path, parts.query, ""))
+
+
 def default_source_id(uri: str, index: int) -> str:
     """A file-system-safe id for a source that has none: a file's stem, a webcam's index, or a
     URL's host, port and path without its user, password or query.
