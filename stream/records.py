@@ -1,7 +1,8 @@
 """The records the product writes, defined once: a line of `events.jsonl` (`FrameRecord`) and a
 line of `outfit_events.jsonl` (`OutfitEvent`), as pydantic models with a schema version.
 
-Their JSON Schemas are published in `docs/schemas/` (`python -m stream.records docs/schemas`
+`schema_version` is 1 (the Literal default of both record kinds: bump them together). Their JSON
+Schemas are published in `docs/schemas/` (`python -m stream.records docs/schemas`
 writes them; a test keeps them in step with this file).
 """
 
@@ -15,7 +16,6 @@ from typing import Annotated, Any, Literal
 import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-SCHEMA_VERSION = 1  # also the Literal default of `schema_version` below: bump both together
 
 
 class Record(BaseModel):

@@ -46,10 +46,6 @@ class Registry(Generic[T]):
 
         return add
 
-    def settings_types(self) -> tuple[type[PartSettings], ...]:
-        """Every registered settings model."""
-        return tuple(settings for settings, _ in self._by_type.values())
-
     def names(self) -> list[str]:
         """Every registered type name."""
         return sorted(self._by_type)

@@ -155,7 +155,6 @@ class CaptureReader:
         self.skipped = 0
         self.frames = 0
         self.stale = 0
-        self.stalls = 0
         self._overflow_before = 0
         self._grabber: _Grabber | None = None
         self._last_lag: float | None = None
@@ -220,7 +219,6 @@ class CaptureReader:
         while True:
             item = self._grabber.get(deadline if self.live else None)
             if item == TIMED_OUT:
-                self.stalls += 1
                 log.warning("%s: no new frame for %.1f s (stalled)", self.name, self.stall_timeout_s)
                 return None
             if not isinstance(item, Grabbed):
