@@ -17,7 +17,6 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
-
 class Record(BaseModel):
     """Base of every record: fields as written, unknown fields refused."""
 
