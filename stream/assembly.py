@@ -3,6 +3,7 @@ config's sinks (made afresh for each run, in an output folder that belongs to on
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Callable, Sequence
@@ -97,13 +98,25 @@ def build_sources(config: RunConfig) -> list[SourceSpec]:
     return specs
 
 
+def earlier_outputs(out_dir: Path) -> list[Path]:
+    """What the earlier run in `out_dir` wrote, as its run_summary.json lists it (inside `out_dir` only)."""
+    try:
+        listed = json.loads((out_dir / SUMMARY_NAME).read_text()).get("outputs", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    root = out_dir.resolve()
+    return [out_dir / p for p in listed if isinstance(p, str) and (out_dir / p).resolve().is_relative_to(root)]
+
+
 def claim_outputs(paths: list[Path], out_dir: Path, overwrite: bool) -> None:
-    """One run per output folder: outputs of an earlier run are refused, or removed with `overwrite`.
+    """One run per output folder: outputs of an earlier run (this run's file names, and whatever
+    the earlier run's summary lists: another source's video, say) are refused, or removed with
+    `overwrite`.
 
     Raises:
         StreamError: naming the folder and the files already there.
     """
-    existing = [p for p in paths if p.exists()]
+    existing = list(dict.fromkeys(p for p in [*paths, *earlier_outputs(out_dir)] if p.exists()))
     if not existing:
         return
     if not overwrite:
@@ -130,6 +143,11 @@ class RunParts:
     def outputs(self) -> list[Path]:
         """Every file or folder a run writes."""
         return [self.out_dir / SUMMARY_NAME] + [p for s in self.sinks for p in s.outputs(self.out_dir, self.source_ids)]
+
+    def listed_outputs(self) -> list[str]:
+        """The outputs inside the output folder, relative to it (as run_summary.json lists them)."""
+        root = self.out_dir.resolve()
+        return [str(p.resolve().relative_to(root)) for p in self.outputs() if p.resolve().is_relative_to(root)]
 
     def build_sinks(self) -> list[tuple[Sink, bool | None]]:
         """Check the output folder, then build every configured sink."""

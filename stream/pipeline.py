@@ -389,4 +389,5 @@ class Pipeline:
             "sources": sources,
             "stats": stats,
             "sinks": {w.sink.name: {"written": w.written, "dropped": w.dropped, "error": w.error} for w in self.workers},
+            "outputs": self.parts.listed_outputs() if self.parts is not None else [],
         }

@@ -249,3 +249,17 @@ def test_a_summary_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys
     assert report(summary, tmp_path) == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
     assert len(errors) == 1 and errors[0].startswith(f"error: run summary: cannot write {tmp_path / 'taken' / 'run_summary.json'}")
+
+
+def test_overwrite_also_removes_what_an_earlier_run_on_another_source_wrote(tiny_checkpoint, tmp_path, capsys):
+    """Regression: --overwrite removed only this run's file names, so the earlier run's video of
+    another source stayed beside the new run's records."""
+    out = tmp_path / "out"
+    first, second = write_video(tmp_path / "first.mp4", frames=3), write_video(tmp_path / "second.mp4", frames=3)
+    base = ["--model", str(tiny_checkpoint), "--out", str(out), "--no-progress"]
+    assert run_cli(["run", "--source", str(first), *base], capsys)[0] == 0
+    assert (out / "first.mp4").exists()
+    rc, err = run_cli(["run", "--source", str(second), *base], capsys)
+    assert rc == 2 and "already holds an earlier run's outputs" in err
+    assert run_cli(["run", "--source", str(second), *base, "--overwrite"], capsys)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "outfit_events.jsonl", "run_summary.json", "second.mp4"]
