@@ -6,7 +6,7 @@ import numpy as np
 import supervision as sv
 
 from stream.detections import scores, track_ids
-from stream.frames import FrameResult
+from stream.frames import FrameResult, RegionView
 
 
 class GarmentAnnotator:
@@ -54,6 +54,27 @@ class OutfitAnnotator:
         return self.labels.annotate(canvas, tracked, labels=captions)
 
 
+def draw_regions(canvas: np.ndarray, regions: list[RegionView]) -> np.ndarray:
+    """Zones (outlined polygons) and counting lines, each with its name and live counts; in place."""
+    if not regions:
+        return canvas
+    scale = max(0.5, min(3.0, max(canvas.shape[:2]) / 1000))
+    for index, region in enumerate(regions):
+        color = sv.ColorPalette.DEFAULT.by_idx(index + 3)
+        points = np.array(region.points, dtype=np.int32)
+        if region.kind == "zone":
+            canvas = sv.draw_polygon(canvas, points, color, thickness=max(1, round(2 * scale)))
+            anchor = points.min(axis=0) + np.array([4 * scale, 14 * scale])
+        else:
+            canvas = sv.draw_line(canvas, sv.Point(*points[0]), sv.Point(*points[1]), color, thickness=max(2, round(3 * scale)))
+            anchor = points.mean(axis=0)
+        h, w = canvas.shape[:2]
+        x, y = int(np.clip(anchor[0], 0, w - 1)), int(np.clip(anchor[1], 0, h - 1))
+        canvas = sv.draw_text(canvas, region.caption, sv.Point(x, y), text_color=sv.Color.WHITE, text_scale=0.45 * scale,
+                              text_thickness=max(1, round(scale)), text_padding=max(2, round(4 * scale)), background_color=color)
+    return canvas
+
+
 class ResultAnnotator:
     """Draws a pipeline result as the sinks show it: people and outfits when it was tracked, else
     the raw detections. Annotators are scaled to the frame and built once per frame size."""
@@ -69,4 +90,4 @@ class ResultAnnotator:
         annotator = self._built.get(key)
         if annotator is None:
             annotator = self._built[key] = (OutfitAnnotator if key[0] else GarmentAnnotator)(frame_hw)
-        return annotator.annotate(result.frame.image, shown)
+        return draw_regions(annotator.annotate(result.frame.image, shown), result.regions)

@@ -94,7 +94,7 @@ def build_sources(config: RunConfig) -> list[SourceSpec]:
         elif not is_network(source.uri):
             reader.open()  # raises ReaderError for a missing file or a file that is not a video
             reader.close()
-        specs.append(SourceSpec(source_id, reader, source.policy, source.reconnect, source.realtime))
+        specs.append(SourceSpec(source_id, reader, source.policy, source.reconnect, source.realtime, source.zones, source.lines))
     return specs
 
 

@@ -71,6 +71,8 @@ class RunConfig(StrictModel):
         ids = [s.id for s in self.sources if s.id]
         if len(ids) != len(set(ids)):
             raise ValueError("source ids must be unique")
+        if not self.tracking.enabled and any(s.zones or s.lines for s in self.sources):
+            raise ValueError("zones and lines count tracked people: they need tracking.enabled")
         return self
 
     def person_detector(self) -> DetectorSettings | None:

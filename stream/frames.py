@@ -17,8 +17,9 @@ class Frame:
     """One decoded image from a source.
 
     `pts` is the presentation time in seconds (file timestamps for files, capture clock for live
-    sources), made monotonic per source; `wall_time` is when it was read (time.time());
-    `fps` is the frame rate the source reported once open (None when it reports none).
+    sources), made monotonic per source; `wall_time` is when it happened, in Unix seconds (a live
+    frame's arrival; for a file, its recorded start from the metadata, else the run's start, plus
+    `pts`); `fps` is the frame rate the source reported once open (None when it reports none).
     """
 
     source_id: str
@@ -31,6 +32,16 @@ class Frame:
 
 
 @dataclass
+class RegionView:
+    """A zone or counting line as the overlay draws it: its points (frame pixels) and live counts."""
+
+    kind: str  # "zone" or "line"
+    name: str
+    points: list[tuple[float, float]]
+    caption: str
+
+
+@dataclass
 class FrameResult:
     """What the pipeline made of one frame.
 
@@ -39,7 +50,8 @@ class FrameResult:
     detections carried over by `detect_every`. With tracking on: `tracked` holds people and
     garments with track ids and stable labels (`people` and `garments` split it), `outfits` each
     person's current outfit (person track id -> slot -> `OutfitSlot`), `events` the outfit events
-    this frame raised; `persons` are a person model's raw boxes, when one runs."""
+    this frame raised; `persons` are a person model's raw boxes, when one runs; `regions` the
+    source's zones and lines with their live counts (drawn by the video sink)."""
 
     frame: Frame
     detections: sv.Detections
@@ -49,6 +61,7 @@ class FrameResult:
     tracked: sv.Detections | None = None
     outfits: dict[int, dict[str, OutfitSlot]] = field(default_factory=dict)
     events: list[EventBase] = field(default_factory=list)
+    regions: list[RegionView] = field(default_factory=list)
 
     def _kind(self, kind: str) -> sv.Detections:
         if self.tracked is None or len(self.tracked) == 0:

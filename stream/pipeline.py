@@ -15,12 +15,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from stream.analytics.settings import LineSettings, ZoneSettings
+from stream.analytics.zones import ZoneStage
 from stream.config import RunConfig
 from stream.errors import StreamError
 from stream.frame_queue import FrameQueue
@@ -53,6 +55,8 @@ class SourceSpec:
     policy: QueuePolicy | None = None
     reconnect: ReconnectSettings | None = None
     realtime: bool = False
+    zones: list[ZoneSettings] = field(default_factory=list)
+    lines: list[LineSettings] = field(default_factory=list)
 
 
 class Pipeline:
@@ -132,6 +136,8 @@ class Pipeline:
         stages = [STAGES.build(entry) for entry in self.config.stages]
         if self.config.tracking.enabled:
             stages.append(TrackingStage(self.config.tracking))
+            if any(s.zones or s.lines for s in self.sources):
+                stages.append(ZoneStage({s.source_id: (s.zones, s.lines) for s in self.sources}))
         return stages
 
     def stop(self) -> None:

@@ -60,7 +60,8 @@ class FrameRecord(Record):
     source: str
     frame: int = Field(description="index of the frame in its source, from 0")
     pts: float = Field(description="presentation time in seconds, increasing per source")
-    time: float = Field(description="wall-clock time the frame was read (Unix seconds)")
+    time: float = Field(description="wall-clock time of the frame (Unix seconds): a camera's arrival time; "
+                                    "a file's recorded start (its creation_time) or else the run's start, plus pts")
     reused: bool = Field(description="detections carried over from an earlier frame (detect_every)")
     items: list[Item]
     tracks: list[Track] | None = Field(None, description="people and garments, when tracking is on")
@@ -123,11 +124,35 @@ class LeaveEvent(EventBase):
     outfit: Outfit
 
 
-OutfitEvent = Annotated[AppearEvent | OutfitStableEvent | SlotChangedEvent | LeaveEvent, Field(discriminator="event")]
+class ZoneEnterEvent(EventBase):
+    """A person's feet entered a zone of the source."""
+
+    event: Literal["zone_enter"] = "zone_enter"
+    zone: str
+
+
+class ZoneExitEvent(EventBase):
+    """A person left a zone (outside for the zone's `exit_after_s`, gone, or the run ended), with the time inside."""
+
+    event: Literal["zone_exit"] = "zone_exit"
+    zone: str
+    dwell_s: float = Field(description="seconds from the entry to the last frame inside")
+
+
+class LineCrossEvent(EventBase):
+    """A person crossed a counting line of the source."""
+
+    event: Literal["line_cross"] = "line_cross"
+    line_: str = Field(alias="line")
+    direction: Literal["in", "out"]
+
+
+AnyEvent = AppearEvent | OutfitStableEvent | SlotChangedEvent | LeaveEvent | ZoneEnterEvent | ZoneExitEvent | LineCrossEvent
+OutfitEvent = Annotated[AnyEvent, Field(discriminator="event")]
 OUTFIT_EVENT = TypeAdapter(OutfitEvent)
 
 
-def outfit_event(data: dict[str, Any]) -> AppearEvent | OutfitStableEvent | SlotChangedEvent | LeaveEvent:
+def outfit_event(data: dict[str, Any]) -> AnyEvent:
     """Parse (and check) one outfit event from its dict form."""
     return OUTFIT_EVENT.validate_python(data)
 

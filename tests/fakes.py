@@ -145,3 +145,82 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
     except SystemExit as exit_:
         rc = exit_.code
     return rc, capsys.readouterr().err
+
+
+class WalkingScene:
+    """People walking across a 640x360 scene at 10 fps, as a reader and two detectors that agree.
+
+    Each person is (first frame, last frame, y of the head, x at the first frame, px per frame);
+    the reader writes the frame index into the image, the garment detector answers a top and
+    pants stacked on each person in view, the person detector their person box (60x200 px).
+    """
+
+    W, H, FPS = 640, 360, 10.0
+
+    def __init__(self, people: list[tuple[int, int, float, float, float]], frames: int):
+        self.people = people
+        self.frames = frames
+
+    def boxes(self, index: int) -> list[tuple[float, float, float, float]]:
+        """Person boxes in view at a frame."""
+        out = []
+        for first, last, top, x0, speed in self.people:
+            if first <= index <= last:
+                x = x0 + speed * (index - first)
+                out.append((x, top, x + 60, top + 200))
+        return out
+
+    def reader(self) -> ScriptedReader:
+        scene = self
+
+        class Reader(ScriptedReader):
+            def read(self):
+                if self.total >= scene.frames:
+                    return None
+                image = np.full((scene.H, scene.W, 3), 90, np.uint8)
+                image[0, 0, 0], image[0, 0, 1] = self.total % 256, self.total // 256
+                self.total += 1
+                return image, (self.total - 1) / scene.FPS
+
+        reader = Reader([True], self.frames, live=False)
+        reader.fps = self.FPS
+        return reader
+
+    @staticmethod
+    def index(image: np.ndarray) -> int:
+        return int(image[0, 0, 0]) + 256 * int(image[0, 0, 1])
+
+    def _detections(self, rows: list[tuple[list[float], str, str, str]]) -> sv.Detections:
+        if not rows:
+            return sv.Detections.empty()
+        det = sv.Detections(xyxy=np.array([r[0] for r in rows], float), confidence=np.full(len(rows), 0.9),
+                            class_id=np.zeros(len(rows), int))
+        det.data.update(class_name=np.array([r[1] for r in rows]), group=np.array([r[2] for r in rows]),
+                        supercategory=np.array([r[3] for r in rows]), color=np.array(["blue" for _ in rows]))
+        return det
+
+    def garment_detector(self):
+        scene = self
+
+        class Garments:
+            def detect(self, frames):
+                out = []
+                for frame in frames:
+                    rows = []
+                    for x1, y1, x2, y2 in scene.boxes(scene.index(frame)):
+                        rows.append(([x1 + 5, y1 + 40, x2 - 5, y1 + 110], "top, t-shirt, sweatshirt", "tops", "upperbody"))
+                        rows.append(([x1 + 8, y1 + 105, x2 - 8, y2 - 10], "pants", "bottoms", "lowerbody"))
+                    out.append(scene._detections(rows))
+                return out
+
+        return Garments()
+
+    def person_detector(self):
+        scene = self
+
+        class Persons:
+            def detect(self, frames):
+                return [scene._detections([(list(b), "person", "other", "unknown") for b in scene.boxes(scene.index(f))])
+                        for f in frames]
+
+        return Persons()

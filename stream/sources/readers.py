@@ -9,9 +9,11 @@ read by `stream.sources.capture.CaptureReader`.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
+import av
 import cv2
 import numpy as np
 
@@ -56,6 +58,31 @@ class FrameReader(Protocol):
     def close(self) -> None: ...
 
 
+def recorded_start(path: Path) -> float | None:
+    """When a video file's recording began (its container's `creation_time`, Unix seconds), or None.
+
+    Args:
+        path: the video file.
+
+    Returns:
+        The time, or None when the file does not say (or says nonsense, such as 1904 or 1970).
+    """
+    try:
+        with av.open(str(path)) as container:
+            stamp = container.metadata.get("creation_time")
+    except (av.FFmpegError, OSError):
+        return None
+    if not stamp:
+        return None
+    try:
+        when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp() if when.year >= 1990 else None
+
+
 def capture_fps(capture: cv2.VideoCapture) -> float | None:
     """The frame rate a capture reports, or None when it reports nothing plausible."""
     fps = capture.get(cv2.CAP_PROP_FPS)
@@ -86,6 +113,7 @@ class VideoFileReader:
         self.truncated = False
         self._attempted = 0
         self._last_pts = -1.0
+        self.start_time: float | None = None  # when the recording began (Unix seconds), from its metadata
 
     def _ended_before_its_duration(self) -> bool:
         """The last frame read is well before the container's end (a cut-off file). Frames lost
@@ -109,6 +137,7 @@ class VideoFileReader:
         self.capture = capture
         self.fps = capture_fps(capture)
         self.frame_count = capture_frame_count(capture)
+        self.start_time = recorded_start(self.path)
         self.skipped = self._attempted = 0
         self.truncated = False
         self._last_pts = -1.0

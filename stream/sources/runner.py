@@ -70,6 +70,7 @@ class SourceRunner:
         self._last_pts: float | None = None
         self._pts_offset = 0.0
         self._clock_start = time.monotonic()
+        self._file_start: float | None = None  # a file's wall-clock start, fixed at its first frame
 
     def start(self) -> SourceRunner:
         self._thread.start()
@@ -162,11 +163,20 @@ class SourceRunner:
             pts = self._monotonic_pts(pts)
             if self.realtime and pts is not None:
                 self._stop.wait(max(0.0, start_wall + pts - time.monotonic()))
-            frame = Frame(self.source_id, self.frames_read, pts, time.time(), image, time.monotonic(), self.reader.fps)
+            frame = Frame(self.source_id, self.frames_read, pts, self._wall_time(pts), image, time.monotonic(), self.reader.fps)
             self.frames_read += 1
             if not self.queue.put(frame, self.effective_policy):
                 return True  # the queue closed: the pipeline is shutting down
         return True
+
+    def _wall_time(self, pts: float) -> float:
+        """When the frame happened: a live source's arrival time; a file's recorded start (from its
+        metadata) plus the frame's time, else the run's start plus the frame's time."""
+        if self.reader.live:
+            return time.time()
+        if self._file_start is None:
+            self._file_start = getattr(self.reader, "start_time", None) or time.time() - pts
+        return self._file_start + pts
 
     def _monotonic_pts(self, pts: float | None) -> float:
         """Capture clock for live sources; file times kept, shifted forward after a jump back or reset."""

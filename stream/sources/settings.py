@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from engines.settings import StrictModel
+from stream.analytics.settings import LineSettings, ZoneSettings, unique_names
 
 QueuePolicy = Literal["block", "drop_oldest"]
 
@@ -39,3 +40,11 @@ class SourceSettings(StrictModel):
     open_timeout_s: float = Field(10.0, gt=0, description="how long opening a camera or stream may take")
     stall_timeout_s: float = Field(5.0, gt=0, description="no new frame for this long on a live source = lost")
     reconnect: ReconnectSettings = Field(default_factory=ReconnectSettings)
+    zones: list[ZoneSettings] = Field(default_factory=list, description="areas where entries, exits and dwell are counted (needs tracking)")
+    lines: list[LineSettings] = Field(default_factory=list, description="lines where crossings in and out are counted (needs tracking)")
+
+    @model_validator(mode="after")
+    def _unique_regions(self) -> SourceSettings:
+        unique_names([z.name for z in self.zones], "zone")
+        unique_names([line.name for line in self.lines], "line")
+        return self
