@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-tracking", action="store_true", help="detections only: no people, tracks or outfits")
     add_flags(run, "settings", RunConfig, RUN_FLAGS)
 
+    run.add_argument("--store", default=None, metavar="URL_OR_FILE",
+                     help="event store of the `store` sink (added when the sinks lack one): a SQLite file or a database URL")
+
+    from stream.report_job import add_report_options
+
+    add_report_options(commands.add_parser("report", help="tables, an HTML report with charts, and exports from an event store"))
+
     export = commands.add_parser("export", help="export the model for a faster engine")
     formats = export.add_subparsers(dest="format", required=True, parser_class=OneLineParser)
     add_export_options(formats.add_parser("onnx", help="ONNX file (fixed input size, dynamic batch) for --backend onnx/tensorrt"))
@@ -150,6 +157,13 @@ def run_config_from(args: argparse.Namespace):
         data["progress"] = False
     if args.no_tracking:
         data["tracking"]["enabled"] = False
+    if args.store:
+        store = next((sink for sink in data["sinks"] if sink.get("type") == "store"), None)
+        if store is None:
+            store = {"type": "store"}
+            data["sinks"].append(store)
+        store["url"] = args.store
+        given[("sinks",)] = "--store"
     given.update(apply_options(data, args, RUN_FLAGS))
     return parse_config(data, origin, given)
 
@@ -178,7 +192,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"detect": cmd_detect, "run": cmd_run, "export": cmd_export}
+def cmd_report(args: argparse.Namespace) -> int:
+    """Read an event store back (see `stream.report_job`)."""
+    from stream.report_job import cmd_report as report
+
+    return report(args)
+
+
+COMMANDS = {"detect": cmd_detect, "run": cmd_run, "export": cmd_export, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

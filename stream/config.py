@@ -21,6 +21,7 @@ from engines.settings import DetectorSettings, StrictModel, bad_value
 from stream.errors import StreamError
 from stream.registry import Registry
 from stream.sinks import SINKS, SinkSettings
+from stream.sinks.event_store import EventStoreSettings
 from stream.sinks.jsonl import JsonLinesSettings
 from stream.sinks.outfit_events import OutfitEventsSettings
 from stream.sinks.video import VideoSinkSettings
@@ -60,7 +61,8 @@ class RunConfig(StrictModel):
     stages: list[StageEntry] = Field(default_factory=lambda: [ColorSettings()],  # type: ignore[arg-type]
                                      description="after the detector, before the tracker")
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
-    sinks: list[SinkEntry] = Field(default_factory=lambda: [VideoSinkSettings(), JsonLinesSettings(), OutfitEventsSettings()])
+    sinks: list[SinkEntry] = Field(default_factory=lambda: [VideoSinkSettings(), JsonLinesSettings(), OutfitEventsSettings(),
+                                                            EventStoreSettings()])
     output_dir: str = Field("out/run", description="folder of the sinks' files and run_summary.json")
     overwrite: bool = Field(False, description="replace the outputs of an earlier run in output_dir (default: refuse)")
     stats_interval_s: float = Field(10.0, gt=0, description="seconds between stats lines of a live run")
