@@ -61,8 +61,9 @@ def draw_regions(canvas: np.ndarray, regions: list[RegionView]) -> np.ndarray:
     scale = max(0.5, min(3.0, max(canvas.shape[:2]) / 1000))
     for index, region in enumerate(regions):
         color = sv.ColorPalette.DEFAULT.by_idx(index + 3)
-        points = np.array(region.points, dtype=np.int32)
+        points = np.array(region.points, dtype=np.int64)
         if region.kind == "zone":
+            canvas = sv.draw_filled_polygon(canvas, points, color, opacity=0.12)
             canvas = sv.draw_polygon(canvas, points, color, thickness=max(1, round(2 * scale)))
             anchor = points.min(axis=0) + np.array([4 * scale, 14 * scale])
         else:

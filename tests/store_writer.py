@@ -15,7 +15,8 @@ from stream.analytics.settings import LineSettings, ZoneSettings
 from stream.pipeline import Pipeline, SourceSpec
 from stream.run_job import stop_on_signals
 from stream.sinks.event_store import EventStoreSettings, EventStoreSink
-from tests.fakes import WalkingScene, pipeline_config
+from tests.fakes import pipeline_config
+from tools.walking_scene import WalkingScene
 
 FRAMES = 100_000
 PACE_S = 0.02

@@ -57,10 +57,11 @@ def _run_example(code: str, cwd: Path, hub_cache: Path) -> subprocess.CompletedP
     return subprocess.run([sys.executable, "example.py"], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
-def test_the_readme_has_the_three_examples():
+def test_the_readme_has_the_four_examples():
     examples = readme_examples()
-    assert len(examples) == 3
-    assert "pipeline.results()" in examples[0] and "on_result=" in examples[1] and "class PeopleCsv(Sink)" in examples[2]
+    assert len(examples) == 4
+    assert "pipeline.results()" in examples[0] and '"zones"' in examples[1] and "on_result=" in examples[2]
+    assert "class PeopleCsv(Sink)" in examples[3]
 
 
 def test_readme_generator_example(shop, hub_cache):
@@ -70,14 +71,31 @@ def test_readme_generator_example(shop, hub_cache):
     assert not (shop / "out").exists()  # sinks=[]: nothing written
 
 
-def test_readme_callback_example(shop, hub_cache):
+def test_readme_zones_example(shop, hub_cache):
+    import ast
+    import sqlite3
+
     done = _run_example(readme_examples()[1], shop, hub_cache)
+    assert done.returncode == 0, done.stderr
+    printed = [ast.literal_eval(line) for line in done.stdout.splitlines()]
+    with sqlite3.connect(shop / "shop.db") as connection:
+        assert connection.execute("SELECT status FROM runs").fetchall() == [("finished",)]
+        visits = connection.execute("SELECT person, zone FROM zone_visits ORDER BY person").fetchall()
+        crossings = connection.execute("SELECT COUNT(*) FROM line_crossings").fetchone()[0]
+    assert visits  # the favoured shirts and pants make people who stand in the window
+    # every entry is a visit (exits of people still inside at the end come with the run's end, to the sinks)
+    assert sorted((e["person"], e["zone"]) for e in printed if e["event"] == "zone_enter") == visits
+    assert sum(e["event"] == "line_cross" for e in printed) == crossings
+
+
+def test_readme_callback_example(shop, hub_cache):
+    done = _run_example(readme_examples()[2], shop, hub_cache)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == f"{FRAMES} frames, {FRAMES // 2} detector runs"
 
 
 def test_readme_custom_sink_example(shop, hub_cache):
-    done = _run_example(readme_examples()[2], shop, hub_cache)
+    done = _run_example(readme_examples()[3], shop, hub_cache)
     assert done.returncode == 0, done.stderr
     rows = (shop / "people.csv").read_text().splitlines()
     assert rows[0] == "source,frame,person,x1,y1,x2,y2"

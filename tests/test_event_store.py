@@ -20,9 +20,10 @@ from stream.pipeline import Pipeline, SourceSpec
 from stream.sinks.event_store import EventStoreSettings, EventStoreSink
 from stream.sinks.jsonl import JsonLinesSink
 from stream.sinks.outfit_events import OutfitEventsSink
-from tests.fakes import WalkingScene, pipeline_config
+from tests.fakes import pipeline_config
 from tests.postgres_server import PostgresServer, postgres_bin
 from tests.test_zones import DOOR, WINDOW
+from tools.walking_scene import WalkingScene
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENE = [(0, 59, 100, 50, 9.0), (20, 79, 120, 590, -9.0), (30, 55, 110, 20, 6.0)]  # the third stays left of the zone
@@ -75,6 +76,24 @@ def test_sqlite_store_holds_what_the_events_say(tmp_path):
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_one_batch_holds_every_kind_of_outfit_change(tmp_path):
+    """Regression: a batch with an `outfit_stable` row (no `from`) and a `slot_changed` row failed
+    as a whole (a bind parameter missing from one row) and was retried until the run lost it."""
+    from stream.records import outfit_event
+
+    sink = EventStoreSink(tmp_path / "e.db", EventStoreSettings(batch_s=60))
+    slot = {"label": "pants", "confidence": 1.0, "provisional": False, "since_s": 2.0, "raw": "pants", "garment": 3}
+    base = {"source": "cam", "frame": 1, "pts": 0.1, "time": 100.0, "person": 1}
+    sink.write_events([outfit_event({**base, "event": "appear"}), outfit_event({**base, "event": "outfit_stable", "outfit": {"lower": slot}}),
+                       outfit_event({**base, "event": "slot_changed", "slot": "lower", "from": "pants", "to": "skirt"})])
+    sink.flush()
+    assert sink._pending == 0
+    sink.close()
+    with sqlite3.connect(tmp_path / "e.db") as connection:
+        rows = connection.execute("SELECT event, slot, from_label, to_label FROM outfit_changes ORDER BY id").fetchall()
+    assert rows == [("outfit_stable", "lower", None, "pants"), ("slot_changed", "lower", "pants", "skirt")]
 
 
 def test_a_second_run_into_a_shared_store_gets_its_own_run_id(tmp_path):

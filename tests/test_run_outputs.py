@@ -262,4 +262,4 @@ def test_overwrite_also_removes_what_an_earlier_run_on_another_source_wrote(tiny
     rc, err = run_cli(["run", "--source", str(second), *base], capsys)
     assert rc == 2 and "already holds an earlier run's outputs" in err
     assert run_cli(["run", "--source", str(second), *base, "--overwrite"], capsys)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "outfit_events.jsonl", "run_summary.json", "second.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["events.db", "events.jsonl", "outfit_events.jsonl", "run_summary.json", "second.mp4"]

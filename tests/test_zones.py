@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from tests.fakes import WalkingScene, pipeline_config
 from stream.analytics.settings import LineSettings, ZoneSettings
 from stream.analytics.zones import SourceRegions
 from stream.errors import StreamError
 from stream.frames import Frame, FrameResult
 from stream.pipeline import Pipeline, SourceSpec
 from stream.sinks.python import CallbackSink
+from tests.fakes import pipeline_config
+from tools.walking_scene import WalkingScene
 
 WINDOW = ZoneSettings(name="window", polygon=[(250, 0), (400, 0), (400, 360), (250, 360)])
 DOOR = LineSettings(name="door", start=(500, 0), end=(500, 360))
@@ -29,8 +30,8 @@ def run_scene(scene: WalkingScene, zones=(WINDOW,), lines=(DOOR,)) -> list:
 
 
 def feet_inside_frames(scene: WalkingScene, person: int, x_range: tuple[float, float]) -> list[int]:
-    first, last, _, x0, speed = scene.people[person]
-    return [i for i in range(first, last + 1) if x_range[0] <= x0 + speed * (i - first) + 30 <= x_range[1]]
+    walker = scene.people[person]
+    return [i for i in range(walker.first, walker.last + 1) if x_range[0] <= walker.x0 + walker.speed * (i - walker.first) + 30 <= x_range[1]]
 
 
 def test_people_walking_through_a_zone_and_over_a_line_are_counted_with_their_dwell():

@@ -13,15 +13,17 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402 - after the backend is chosen
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from stream.analytics.report import (ReportData, ReportFilter, color_counts, combinations, dwell_values, garment_counts,  # noqa: E402
-                                     group_shares, text_report, zone_dwell)
-from stream.stages.colors import PALETTE_BGR  # noqa: E402
+from stream.analytics.report import ReportData, ReportFilter, color_counts, combinations, dwell_values, garment_counts, group_shares, text_report, zone_dwell
+from stream.stages.colors import PALETTE_BGR
 
 ACCENT = "#3b6ea8"
+SLOT_NAMES = {"upper": "top", "lower": "bottom", "whole": "one-piece (dress, jumpsuit)", "outerwear": "outerwear (coat, jacket)",
+              "footwear": "shoes", "head": "headwear, glasses", "accessory": "accessories (bag, belt, watch, ...)"}
 BINS = ((2 * 3600, 60, "minute"), (12 * 3600, 900, "15 minutes"), (float("inf"), 3600, "hour"))  # span up to -> bin s, name
 
 
@@ -50,10 +52,10 @@ def people_arriving(data: ReportData) -> Figure | None:
     counts = Counter(int(p["first_seen"] // bin_s) * bin_s for p in data.people)
     figure, axes = _figure()
     starts = sorted(counts)
-    axes.bar([_local(s) for s in starts], [counts[s] for s in starts], width=bin_s / 86400 * 0.9, align="edge", color=ACCENT)
+    axes.bar(mdates.date2num([_local(s) for s in starts]), [counts[s] for s in starts], width=bin_s / 86400 * 0.9, align="edge", color=ACCENT)
     axes.set_title(f"People arriving per {name}")
     axes.set_ylabel("people")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     _time_axis(axes)
     return figure
 
@@ -66,15 +68,17 @@ def occupancy(data: ReportData) -> Figure | None:
     figure, axes = _figure()
     for source in sorted({s for s, _, _ in spans}):
         changes = sorted([(a, 1) for s, a, _ in spans if s == source] + [(b, -1) for s, _, b in spans if s == source])
-        times, levels, level = [], [], 0
+        times: list[float] = []
+        levels: list[int] = []
+        level = 0
         for when, step in changes:
             level += step
-            times.append(_local(when))
+            times.append(float(mdates.date2num(_local(when))))
             levels.append(level)
         axes.step(times, levels, where="post", label=source)
     axes.set_title("People in view")
     axes.set_ylabel("people")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(title="source", loc="upper right", frameon=False)
     _time_axis(axes)
     return figure
@@ -106,6 +110,8 @@ def _barh(counts: dict[str, float], title: str, xlabel: str, colors: list[str] |
     axes.set_title(title)
     axes.set_xlabel(xlabel)
     axes.set_xlim(0, max(values) * 1.15)
+    if percent:
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     return figure
 
 
@@ -123,7 +129,7 @@ def figures(data: ReportData) -> list[tuple[str, Figure | None]]:
         ("How many people were in view at each moment.", occupancy(data)),
         ("Time in view and in each zone, from the people who left.", dwell_distribution(data)),
         ("Which parts of an outfit people wear (share of the people with a recognised outfit).",
-         _barh(group_shares(data), "Outfit parts worn", "share of people", percent=True)),
+         _barh({SLOT_NAMES.get(k, k): v for k, v in group_shares(data).items()}, "Outfit parts worn", "share of people", percent=True)),
         ("The ten commonest garments: people wearing each.", _barh(dict(garment_counts(data).most_common(10)), "Top garments", "people")),
         ("Colours of the garments worn (each bar in its colour).",
          _barh({k: v / total for k, v in colors.most_common()}, "Garment colours", "share of garments",

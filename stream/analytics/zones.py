@@ -12,7 +12,7 @@ import supervision as sv
 from stream.analytics.settings import LineSettings, ZoneSettings
 from stream.detections import track_ids
 from stream.frames import FrameResult, RegionView
-from stream.records import EventBase, LineCrossEvent, ZoneEnterEvent, ZoneExitEvent
+from stream.records import EventBase, LeaveEvent, LineCrossEvent, ZoneEnterEvent, ZoneExitEvent
 from stream.stages import Stage
 
 FEET = (sv.Position.BOTTOM_CENTER,)
@@ -101,7 +101,7 @@ class SourceRegions:
                         line_count.crossed[direction] += 1
                         events.append(self._event(LineCrossEvent, person, now, line=line_count.settings.name, direction=direction))
         for event in result.events:
-            if event.event == "leave":
+            if isinstance(event, LeaveEvent):
                 events += self.gone(event.person)
         self._forget(now.pts)
         return events

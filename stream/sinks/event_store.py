@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import time
 from collections import defaultdict
@@ -14,7 +15,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from sqlalchemy import Table, and_
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from stream.analytics import store
 from stream.detections import track_ids
@@ -79,13 +80,16 @@ class EventStoreSink(Sink):
         try:
             with self.engine.begin() as connection:
                 row = connection.execute(store.runs.insert().values(started_at=time.time(), host=socket.gethostname(), status="running"))
-                return int(row.inserted_primary_key[0])
+                key = row.inserted_primary_key
+                assert key is not None
+                return int(key[0])
         except SQLAlchemyError as exc:
             raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)}") from exc
 
     # --- gathering rows ----------------------------------------------------------------------
     def _insert(self, table: Table, **values: Any) -> None:
-        self._inserts[table].append({"run_id": self.run_id, **values})
+        row = dict.fromkeys(c.name for c in table.columns if c.autoincrement is not True)  # every row of a batch has every column
+        self._inserts[table].append({**row, "run_id": self.run_id, **values})
         self._pending += 1
 
     def _update(self, table: Table, key: dict[str, Any], **values: Any) -> None:
@@ -159,13 +163,15 @@ class EventStoreSink(Sink):
             return
         try:
             self._commit()
-        except SQLAlchemyError as exc:
+        except (OperationalError, InterfaceError) as exc:  # the database is unreachable (restarting, network): retry later
             if self._pending > self.settings.max_pending_rows:
                 raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)} ({self._pending} rows not written)") from exc
             if not self._retry_at:
                 log.warning("event store %s: %s; keeping %d rows and retrying", self.shown, _reason(exc), self._pending)
             self._retry_at = time.monotonic() + 2.0
             return
+        except SQLAlchemyError as exc:
+            raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)}") from exc
         if self._retry_at:
             log.info("event store %s: written again", self.shown)
         self._retry_at = 0.0
@@ -196,4 +202,5 @@ class EventStoreSink(Sink):
 
 def _reason(exc: SQLAlchemyError) -> str:
     """The database's own one-line reason."""
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
