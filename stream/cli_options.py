@@ -26,7 +26,7 @@ DETECTOR_FLAGS = {  # flag -> field of the detector settings
 RUN_FLAGS = {  # flag -> path in the run config
     **{flag: f"detector.{name}" for flag, name in DETECTOR_FLAGS.items()},
     "--batch-size": "detector.batch_size", "--detect-every": "detector.detect_every", "--out": "output_dir",
-    "--person-model": "tracking.person_model",
+    "--person-model": "tracking.person_model", "--serve": "serve",
 }
 
 

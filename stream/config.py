@@ -67,6 +67,8 @@ class RunConfig(StrictModel):
     overwrite: bool = Field(False, description="replace the outputs of an earlier run in output_dir (default: refuse)")
     stats_interval_s: float = Field(10.0, gt=0, description="seconds between stats lines of a live run")
     progress: bool = Field(True, description="show a progress bar for files")
+    serve: str | None = Field(None, pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\s\[\]]*):\d{1,5}$",
+                              description="serve the live view, /status.json, /healthz and /metrics on HOST:PORT (e.g. 127.0.0.1:8080)")
 
     @model_validator(mode="after")
     def _unique_source_ids(self) -> RunConfig:

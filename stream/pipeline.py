@@ -41,6 +41,7 @@ from stream.tracking.stage import TrackingStage
 
 if TYPE_CHECKING:
     from stream.assembly import RunParts
+    from stream.monitor.server import Monitor
 
 log = logging.getLogger(__name__)
 SinkArg = Sink | tuple[Sink, bool | None]
@@ -87,6 +88,7 @@ class Pipeline:
         self.summary_path = summary_path
         self.on_result = on_result
         self.parts = parts  # config-built sinks, made afresh for each run
+        self.monitor: Monitor | None = None  # the live view of the run in progress (config.serve)
         self._taps: list[ResultTap] = []
         self._thread: threading.Thread | None = None
         self._outcome: dict[str, Any] = {}
@@ -249,15 +251,24 @@ class Pipeline:
 
     # --- one run ----------------------------------------------------------------------------
     def _run_locked(self) -> dict[str, Any]:
+        self.monitor = None
         try:
+            if self.config.serve:  # a port that cannot be served fails before anything is written
+                from stream.monitor.server import Monitor
+
+                self.monitor = Monitor(self, self.config.serve).start()
             sinks = list(self.sinks)
             if self.parts is not None:
                 sinks += self.parts.build_sinks()
             if self.on_result is not None:
                 sinks.append((CallbackSink(self.on_result), None))
             sinks += [(tap, None) for tap in self._taps]
+            if self.monitor is not None:
+                sinks.append((self.monitor.frames, False))  # the live view never slows the run down
             return self._run(sinks)
         finally:
+            if self.monitor is not None:
+                self.monitor.stop()
             self._running.release()
 
     def _run(self, sinks: list[tuple[Sink, bool | None]]) -> dict[str, Any]:
@@ -334,18 +345,18 @@ class Pipeline:
     def _process(self, batch) -> None:
         started = time.monotonic()
         for frame in batch:
-            self.stats.latency["queue_wait"].add(started - frame.read_monotonic)
+            self.stats.add_latency("queue_wait", started - frame.read_monotonic)
         results, infer_s = self.inference.process(batch)
         for stage in self.stages:
             stage.process(results)
         if any(not r.reused for r in results):
             self.stats.detector_runs += 1
-            self.stats.latency["inference"].add(infer_s)
+            self.stats.add_latency("inference", infer_s)
         done = time.monotonic()
         block = not self._any_live()
         for result in results:
             result.latency_s = done - result.frame.read_monotonic
-            self.stats.latency["end_to_end"].add(result.latency_s)
+            self.stats.add_latency("end_to_end", result.latency_s)
             for worker in self.workers:
                 worker.submit(result, block=block)
             self.stats.count_processed(result.frame.source_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,13 @@ class RunStats:
         self._interval_start = self.started
         self._interval_read: dict[str, int] = {}
         self._interval_out: Counter[str] = Counter()
+        self.observers: list[Callable[[str, float], None]] = []  # also told every latency sample (metrics)
+
+    def add_latency(self, stage: str, seconds: float) -> None:
+        """One latency sample of a stage (`queue_wait`, `inference`, `end_to_end`)."""
+        self.latency[stage].add(seconds)
+        for observe in self.observers:
+            observe(stage, seconds)
 
     def elapsed(self) -> float:
         """Seconds since the run started."""

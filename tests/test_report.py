@@ -171,3 +171,10 @@ def test_file_records_carry_the_recordings_wall_clock(tiny_checkpoint, tmp_path,
             assert record["time"] == pytest.approx(expected, abs=2e-3)
         if start is None:
             assert before - 1 <= records[0]["time"] - records[0]["pts"] <= time.time()
+
+
+def test_a_store_that_cannot_be_opened_stops_the_run_with_one_line(tiny_checkpoint, tmp_path, capsys):
+    video = write_video(tmp_path / "v.mp4", frames=5)
+    rc, _, err = cli(["run", "--source", str(video), "--model", str(tiny_checkpoint), "--store", str(tmp_path / "no" / "x.db"),
+                      "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    assert rc == 2 and err.strip().splitlines()[-1] == f"error: cannot create event store {tmp_path}/no/x.db: folder {tmp_path}/no does not exist"

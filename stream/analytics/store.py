@@ -118,7 +118,9 @@ def open_store(target: str | Path, create: bool = True) -> Engine:
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     try:
         engine = create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        raise StreamError(f"event store {shown} needs its database driver: pip install 'fashion-stream[postgres]' ({exc})") from exc
+    except ArgumentError as exc:
         raise StreamError(f"cannot use event store {shown}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
