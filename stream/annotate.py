@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import cv2
 import numpy as np
 import supervision as sv
 
 from stream.detections import scores, track_ids
 from stream.frames import FrameResult, RegionView
 
+MIN_SCALE = 0.8  # at 320x240 captions are still about 9 px high: legible, not 5 px
+
+
+def overlay_scale(frame_hw: tuple[int, ...]) -> float:
+    """How big lines and captions are drawn on a frame: 1 at 1000 px, never under MIN_SCALE, at most 3 (4K)."""
+    return max(MIN_SCALE, min(3.0, max(frame_hw[:2]) / 1000))
+
+
+def draw_clock(canvas: np.ndarray, when: float) -> np.ndarray:
+    """The wall-clock time (local, to the second) in the top-left corner, as recordings of cameras show it; in place."""
+    scale = overlay_scale(canvas.shape[:2])
+    text = datetime.fromtimestamp(when).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    text_scale, thickness, padding = 0.5 * scale, max(1, round(scale)), max(3, round(5 * scale))
+    (width, height), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, text_scale, thickness)
+    centre = sv.Point(width // 2 + padding, height // 2 + padding)  # draw_text centres the text on its anchor
+    return sv.draw_text(canvas, text, centre, text_color=sv.Color.WHITE, text_scale=text_scale, text_thickness=thickness,
+                        text_padding=padding, background_color=sv.Color.BLACK)
+
 
 class GarmentAnnotator:
     """Boxes coloured by class and a 'label score' caption; never infers, only draws."""
 
     def __init__(self, frame_hw: tuple[int, int] | None = None) -> None:
-        scale = 1.0 if frame_hw is None else max(0.5, min(3.0, max(frame_hw) / 1000))
+        scale = 1.0 if frame_hw is None else overlay_scale(frame_hw)
         self.boxes = sv.BoxAnnotator(thickness=max(1, round(2 * scale)))
         self.labels = sv.LabelAnnotator(text_scale=0.5 * scale, text_thickness=max(1, round(scale)), smart_position=True)
 
@@ -32,7 +53,7 @@ class OutfitAnnotator:
     coloured by track; never infers, only draws."""
 
     def __init__(self, frame_hw: tuple[int, int] | None = None) -> None:
-        scale = 1.0 if frame_hw is None else max(0.5, min(3.0, max(frame_hw) / 1000))
+        scale = 1.0 if frame_hw is None else overlay_scale(frame_hw)
         lookup = sv.ColorLookup.TRACK
         self.boxes = sv.BoxAnnotator(thickness=max(1, round(2 * scale)), color_lookup=lookup)
         self.labels = sv.LabelAnnotator(text_scale=0.45 * scale, text_thickness=max(1, round(scale)), smart_position=True,
@@ -58,7 +79,7 @@ def draw_regions(canvas: np.ndarray, regions: list[RegionView]) -> np.ndarray:
     """Zones (outlined polygons) and counting lines, each with its name and live counts; in place."""
     if not regions:
         return canvas
-    scale = max(0.5, min(3.0, max(canvas.shape[:2]) / 1000))
+    scale = overlay_scale(canvas.shape[:2])
     for index, region in enumerate(regions):
         color = sv.ColorPalette.DEFAULT.by_idx(index + 3)
         points = np.array(region.points, dtype=np.int64)

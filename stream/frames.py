@@ -19,7 +19,8 @@ class Frame:
     `pts` is the presentation time in seconds (file timestamps for files, capture clock for live
     sources), made monotonic per source; `wall_time` is when it happened, in Unix seconds (a live
     frame's arrival; for a file, its recorded start from the metadata, else the run's start, plus
-    `pts`); `fps` is the frame rate the source reported once open (None when it reports none).
+    `pts`); `fps` is the frame rate the source reported once open (None when it reports none); `live`
+marks a camera or stream (or a file paced like one).
     """
 
     source_id: str
@@ -29,6 +30,7 @@ class Frame:
     image: np.ndarray
     read_monotonic: float = 0.0
     fps: float | None = None
+    live: bool = False  # a camera or stream (or a file paced like one): recorded in wall-clock segments
 
 
 @dataclass

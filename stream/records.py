@@ -87,6 +87,7 @@ class EventBase(Record):
     """What every outfit event carries."""
 
     schema_version: Literal[1] = 1
+    event: str = Field(description="the kind of event (each kind fixes it)")
     source: str
     frame: int = Field(description="the frame that raised the event (the last one processed, at the end of a run)")
     pts: float

@@ -1,13 +1,14 @@
 """A live RTSP camera (GStreamer's RTSP server on loopback): drop-out, stall, and return."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import cv2
 import pytest
 
 from stream.sources.readers import open_reader_for
@@ -92,22 +93,34 @@ def test_a_frozen_camera_is_noticed_within_the_stall_timeout_and_no_stale_frame_
     assert summary["sources"]["door"]["outages"] >= 1
 
 
-def test_a_live_recording_has_the_cameras_frame_rate(tiny_checkpoint, tmp_path):
-    """Regression: videos of live sources were written at 10 fps whatever the camera's rate (the
-    rate was copied before the reader had opened)."""
+def test_a_live_recording_lasts_as_long_as_the_camera_was_recorded(tiny_checkpoint, tmp_path):
+    """Regression: a live run wrote its processed frames back to back (a 65 s camera run made a 28 s
+    video). Frames are now placed at the time they arrived, in a segment named by its UTC start,
+    with the wall-clock time drawn on."""
+    import av
+
     camera = RtspCamera(fps=15).start()
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--source", camera.url, "--model", str(tiny_checkpoint),
-                                "--out", str(out), "--sink", "video", "--no-tracking"],
+    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--source", camera.url, "--source-id", "door",
+                                "--model", str(tiny_checkpoint), "--out", str(out), "--sink", "video,jsonl", "--no-tracking"],
                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_for(lambda: (out / f"127.0.0.1_{camera.port}_cam.mp4").exists(), 60)
-        time.sleep(3)
+        assert wait_for(lambda: any((out / "door").glob("*.mp4")), 60)
+        time.sleep(8)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:
         process.kill()
         camera.stop()
     assert process.returncode == 0, err
-    capture = cv2.VideoCapture(str(out / f"127.0.0.1_{camera.port}_cam.mp4"))
-    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(15, abs=0.01)
+    [segment] = list((out / "door").glob("*.mp4"))
+    assert re.fullmatch(r"\d{8}T\d{6}Z\.mp4", segment.name)
+    records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    recorded_s = records[-1]["time"] - records[0]["time"]
+    with av.open(str(segment)) as container:
+        video = container.streams.video[0]
+        frames = [frame.time for frame in container.decode(video)]
+        assert video.codec_context.name == "h264"
+    assert recorded_s >= 6
+    assert frames[-1] - frames[0] == pytest.approx(recorded_s, abs=0.2)  # real time, not frames back to back
+    assert len(frames) == len(records)

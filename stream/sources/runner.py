@@ -163,7 +163,8 @@ class SourceRunner:
             pts = self._monotonic_pts(pts)
             if self.realtime and pts is not None:
                 self._stop.wait(max(0.0, start_wall + pts - time.monotonic()))
-            frame = Frame(self.source_id, self.frames_read, pts, self._wall_time(pts), image, time.monotonic(), self.reader.fps)
+            frame = Frame(self.source_id, self.frames_read, pts, self._wall_time(pts), image, time.monotonic(), self.reader.fps,
+                          live=self.reader.live or self.realtime)
             self.frames_read += 1
             if not self.queue.put(frame, self.effective_policy):
                 return True  # the queue closed: the pipeline is shutting down
