@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,35 @@ class LineFile:
         self._pending: list[str] = []
         self._size = 0  # bytes of complete lines on disk
         self.lines = 0
+        self.opened = time.time()
+        self.rotated: list[Path] = []
+
+    def rotate_if_due(self, max_bytes: float | None, max_age_s: float | None) -> Path | None:
+        """When the file has grown past `max_bytes` or is older than `max_age_s`, close it as
+        `<stem>.<UTC start><suffix>` (e.g. events.20261124T093000.123456Z.jsonl, names in time order)
+        and start a new one.
+
+        Returns:
+            The rotated file, or None.
+        """
+        due = (max_bytes is not None and self._size >= max_bytes) or (max_age_s is not None and time.time() - self.opened >= max_age_s)
+        if not due or self._fd is None or not self._size:
+            return None
+        self.flush()
+        os.fsync(self._fd)
+        os.close(self._fd)
+        opened = self.opened
+        while True:  # a name no earlier rotation took (two in one microsecond: the next microsecond)
+            stamp = datetime.fromtimestamp(opened, timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            target = self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}")
+            if not target.exists():
+                break
+            opened += 1e-6
+        os.replace(self.path, target)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._size, self.opened = 0, time.time()
+        self.rotated.append(target)
+        return target
 
     @property
     def pending(self) -> int:

@@ -70,6 +70,21 @@ class FileSinkSettings(SinkSettings):
         return [self.file(out_dir)]
 
 
+class LinesSinkSettings(FileSinkSettings):
+    """A JSON-lines file sink, rotated by size or age (for runs that go on for days)."""
+
+    rotate_mb: float | None = Field(None, gt=0, description="start a new file past this size; the old one gets its UTC start time in its name")
+    rotate_s: float | None = Field(None, gt=0, description="start a new file after this many seconds (86400: daily)")
+
+    def outputs(self, out_dir: Path, source_ids: list[str]) -> list[Path]:
+        file = self.file(out_dir)
+        return [file, *sorted(file.parent.glob(f"{file.stem}.*{file.suffix}"))]
+
+    def rotation(self) -> tuple[float | None, float | None]:
+        """(bytes, seconds) that start a new file."""
+        return (self.rotate_mb * 1e6 if self.rotate_mb else None), self.rotate_s
+
+
 SINKS: Registry[Sink] = Registry("sink")
 
 

@@ -9,10 +9,10 @@ from typing import ClassVar, Literal
 from stream.frames import FrameResult
 from stream.io import LineFile
 from stream.records import FrameRecord, detection_items, tracked_items
-from stream.sinks.base import SINKS, FileSinkSettings, Sink
+from stream.sinks.base import SINKS, LinesSinkSettings, Sink
 
 
-class JsonLinesSettings(FileSinkSettings):
+class JsonLinesSettings(LinesSinkSettings):
     """`{type: jsonl}`: one record per frame in `events.jsonl` (or `path`)."""
 
     type: Literal["jsonl"] = "jsonl"
@@ -27,8 +27,10 @@ class JsonLinesSink(Sink):
 
     name = "jsonl"
 
-    def __init__(self, path: str | Path, flush_every: int = 25, flush_s: float = 1.0) -> None:
+    def __init__(self, path: str | Path, flush_every: int = 25, flush_s: float = 1.0,
+                 rotation: tuple[float | None, float | None] = (None, None)) -> None:
         self.path = Path(path)
+        self.rotation = rotation  # (bytes, seconds) that start a new file
         self._file = LineFile(self.path)
         self.flush_every = flush_every
         self.flush_s = flush_s
@@ -37,7 +39,7 @@ class JsonLinesSink(Sink):
     @classmethod
     def from_settings(cls, settings: JsonLinesSettings, out_dir: Path) -> JsonLinesSink:
         """The sink a config entry describes."""
-        return cls(settings.file(out_dir))
+        return cls(settings.file(out_dir), rotation=settings.rotation())
 
     def write(self, result: FrameResult) -> None:
         """Queue the frame's record; flush when enough records or time have gathered."""
@@ -52,6 +54,7 @@ class JsonLinesSink(Sink):
     def flush(self) -> None:
         """Write what is queued."""
         self._file.flush()
+        self._file.rotate_if_due(*self.rotation)
         self._last_flush = time.monotonic()
 
     def close(self) -> None:

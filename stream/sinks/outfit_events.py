@@ -8,10 +8,10 @@ from typing import ClassVar, Literal
 from stream.frames import FrameResult
 from stream.io import LineFile
 from stream.records import EventBase
-from stream.sinks.base import SINKS, FileSinkSettings, Sink
+from stream.sinks.base import SINKS, LinesSinkSettings, Sink
 
 
-class OutfitEventsSettings(FileSinkSettings):
+class OutfitEventsSettings(LinesSinkSettings):
     """`{type: events}`: the tracker's events in `outfit_events.jsonl` (or `path`)."""
 
     type: Literal["events"] = "events"
@@ -25,14 +25,15 @@ class OutfitEventsSink(Sink):
 
     name = "events"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, rotation: tuple[float | None, float | None] = (None, None)) -> None:
         self.path = Path(path)
+        self.rotation = rotation  # (bytes, seconds) that start a new file
         self._file = LineFile(self.path)
 
     @classmethod
     def from_settings(cls, settings: OutfitEventsSettings, out_dir: Path) -> OutfitEventsSink:
         """The sink a config entry describes."""
-        return cls(settings.file(out_dir))
+        return cls(settings.file(out_dir), settings.rotation())
 
     @property
     def count(self) -> int:
@@ -48,6 +49,7 @@ class OutfitEventsSink(Sink):
         for event in events:
             self._file.append(event.line())
         self._file.flush()
+        self._file.rotate_if_due(*self.rotation)
 
     def close(self) -> None:
         """Fsync and close the file."""
