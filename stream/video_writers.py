@@ -51,6 +51,7 @@ class H264Writer:
             self.stream.time_base = MS
         self.frames = 0
         self._last_pts = -1
+        self._last_key_s = 0.0
         self._good_size = 0  # bytes of complete fragments on disk
         self._failed = False
 
@@ -73,6 +74,7 @@ class H264Writer:
     def write(self, image: np.ndarray, at_s: float | None = None) -> None:
         """Encode one frame: at `at_s` seconds from the start when the writer is timed, else at its index."""
         import av
+        from av.video.frame import PictureType
 
         height, width = image.shape[:2]
         if (width, height) != self.size_wh:
@@ -81,6 +83,9 @@ class H264Writer:
         if self.timed and at_s is not None:
             frame.pts = self._last_pts = max(self._last_pts + 1, round(at_s * 1000))
             frame.time_base = MS
+            if at_s - self._last_key_s >= KEYFRAME_EVERY_S:  # a fragment every 2 s of real time, however few frames came
+                frame.pict_type = PictureType.I
+                self._last_key_s = at_s
         else:
             frame.pts = self.frames
         self.frames += 1

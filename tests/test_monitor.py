@@ -141,3 +141,20 @@ def test_a_port_in_use_is_a_one_line_error_before_anything_runs():
         with pytest.raises(StreamError, match=f"option --serve: cannot serve on 127.0.0.1:{port}: address already in use"):
             pipeline.run()
         assert pipeline.runners[0].frames_read == 0
+
+
+def test_cli_serve_on_a_taken_port_is_one_line(tiny_checkpoint, tmp_path, capsys):
+    from tests.fakes import run_cli
+    from tests.media import write_video
+
+    video = write_video(tmp_path / "v.mp4", frames=3)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        rc, err = run_cli(["run", "--source", str(video), "--model", str(tiny_checkpoint), "--serve", f"127.0.0.1:{port}",
+                           "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    assert rc == 2 and err.strip().splitlines()[-1] == f"error: option --serve: cannot serve on 127.0.0.1:{port}: address already in use"
+    rc, err = run_cli(["run", "--source", str(video), "--model", str(tiny_checkpoint), "--serve", "localhost",
+                       "--out", str(tmp_path / "out2"), "--no-progress"], capsys)
+    assert rc == 2 and "option --serve" in err and len(err.strip().splitlines()) == 1, err

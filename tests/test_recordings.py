@@ -67,3 +67,16 @@ def test_captions_are_legible_on_small_frames():
 
     assert overlay_scale((240, 320)) == MIN_SCALE and overlay_scale((2160, 3840)) == 3.0
     assert 0.5 * MIN_SCALE >= 0.4  # cv2 font scale 0.4: capitals about 9 px high
+
+
+def test_a_slow_live_source_still_gets_a_keyframe_every_two_seconds(tmp_path):
+    """Crash safety is per fragment (one per keyframe): with 1 frame a second a keyframe every
+    30 frames would put 30 s of recording at risk."""
+    sink = AnnotatedVideoSink(tmp_path, settings=VideoSinkSettings(segment_s=60))
+    for index in range(20):
+        sink.write(live_result(index, START + index))
+    sink.close()
+    [segment] = (tmp_path / "door").glob("*.mp4")
+    with av.open(str(segment)) as container:
+        keys = [packet.is_keyframe for packet in container.demux(container.streams.video[0]) if packet.size]
+    assert len(keys) == 20 and sum(keys) >= 9  # 0, 2, 4, ... s

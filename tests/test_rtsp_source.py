@@ -124,3 +124,29 @@ def test_a_live_recording_lasts_as_long_as_the_camera_was_recorded(tiny_checkpoi
     assert recorded_s >= 6
     assert frames[-1] - frames[0] == pytest.approx(recorded_s, abs=0.2)  # real time, not frames back to back
     assert len(frames) == len(records)
+
+
+def test_a_hard_killed_camera_recording_plays_up_to_its_last_seconds(tiny_checkpoint, tmp_path):
+    """SIGKILL (power cut, OOM killer): the segment being written stays playable up to its last
+    complete fragment, at most about 2 s before the kill."""
+    import av
+
+    camera = RtspCamera(fps=15).start()
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--source", camera.url, "--source-id", "door",
+                                "--model", str(tiny_checkpoint), "--out", str(out), "--sink", "video,jsonl", "--no-tracking"],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: any((out / "door").glob("*.mp4")), 60)
+        time.sleep(8)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        process.kill()
+        camera.stop()
+    [segment] = list((out / "door").glob("*.mp4"))
+    records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]  # flushed every second
+    with av.open(str(segment)) as container:
+        times = [frame.time for frame in container.decode(container.streams.video[0])]
+    assert records[-1]["time"] - records[0]["time"] >= 5
+    assert times[-1] - times[0] >= records[-1]["time"] - records[0]["time"] - 2.5
