@@ -20,12 +20,13 @@ def overlay_scale(frame_hw: tuple[int, ...]) -> float:
 
 
 def draw_clock(canvas: np.ndarray, when: float) -> np.ndarray:
-    """The wall-clock time (local, to the second) in the top-left corner, as recordings of cameras show it; in place."""
+    """The wall-clock time (local, to the second) in the bottom-left corner, where it hides no caption
+    (captions sit on the tops of their boxes); in place."""
     scale = overlay_scale(canvas.shape[:2])
     text = datetime.fromtimestamp(when).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     text_scale, thickness, padding = 0.5 * scale, max(1, round(scale)), max(3, round(5 * scale))
     (width, height), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, text_scale, thickness)
-    centre = sv.Point(width // 2 + padding, height // 2 + padding)  # draw_text centres the text on its anchor
+    centre = sv.Point(width // 2 + padding, canvas.shape[0] - height // 2 - padding - 2)  # draw_text centres the text on its anchor
     return sv.draw_text(canvas, text, centre, text_color=sv.Color.WHITE, text_scale=text_scale, text_thickness=thickness,
                         text_padding=padding, background_color=sv.Color.BLACK)
 
