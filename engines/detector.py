@@ -68,6 +68,12 @@ class YolosDetector:
             from engines.backends.onnx_backend import OnnxRuntimeBackend
 
             backend: Backend = OnnxRuntimeBackend(settings.model, device=settings.device, threads=settings.threads)
+        elif settings.backend == "openvino":
+            from engines.backends.openvino_backend import OpenVinoBackend
+
+            if settings.device.startswith("cuda"):
+                raise EngineError("the openvino backend runs on the CPU; use --backend tensorrt or onnx for CUDA")
+            backend = OpenVinoBackend(settings.model, precision=settings.precision, threads=settings.threads, streams=settings.streams)
         else:
             from engines.backends.tensorrt_backend import TensorRTBackend
             from engines.tensorrt_engine import build_engine

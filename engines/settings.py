@@ -15,9 +15,9 @@ from engines.errors import EngineError
 
 DEFAULT_MODEL = "valentinafeve/yolos-fashionpedia"
 PATCH_MULTIPLE = 16
-BACKENDS = ("torch", "onnx", "tensorrt")
+BACKENDS = ("torch", "onnx", "openvino", "tensorrt")
 
-Backend = Literal["torch", "onnx", "tensorrt"]
+Backend = Literal["torch", "onnx", "openvino", "tensorrt"]
 Resampler = Literal["pil", "opencv"]
 
 
@@ -30,7 +30,7 @@ class StrictModel(BaseModel):
 class DetectorSettings(StrictModel):
     """Everything that decides which detections come out for a frame, and on which engine."""
 
-    model: str = Field(DEFAULT_MODEL, description="hub id or local checkpoint directory; an exported .onnx for the onnx/tensorrt backends")
+    model: str = Field(DEFAULT_MODEL, description="hub id or local checkpoint directory; an exported .onnx for the onnx/openvino/tensorrt backends")
     backend: Backend = Field("torch", description="inference engine")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="auto, cpu, cuda or cuda:N")
     fp16: bool = Field(False, description="half precision (CUDA only)")
@@ -40,7 +40,9 @@ class DetectorSettings(StrictModel):
     resampler: Resampler = Field("pil", description="pil: the reference processor's pixels; opencv: faster, a few grey levels apart")
     nms_iou: float | None = Field(None, gt=0, le=1, description="class-wise non-maximum suppression at this IoU (off: YOLOS rarely needs it)")
     top_k: int | None = Field(None, ge=1, description="keep at most this many detections per frame")
-    threads: int | None = Field(None, ge=1, description="CPU threads of the onnx backend (none: all cores)")
+    threads: int | None = Field(None, ge=1, description="CPU threads of the onnx and openvino backends (none: all cores)")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="openvino inference precision: auto is bf16 where the CPU has it")
+    streams: int | None = Field(None, ge=1, description="parallel inference streams of the openvino backend (none: 1, lowest latency)")
     max_batch: int = Field(8, ge=1, le=64, description="largest batch a TensorRT engine is built for")
     taxonomy: str | None = Field(None, description="a taxonomy YAML file (default: the one shipped with the package)")
 

@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export the model for a faster engine")
     formats = export.add_subparsers(dest="format", required=True, parser_class=OneLineParser)
     add_export_options(formats.add_parser("onnx", help="ONNX file (fixed input size, dynamic batch) for --backend onnx/tensorrt"))
+    openvino = formats.add_parser("openvino", help="INT8 .onnx for --backend openvino, calibrated on your own video (NNCF)")
+    openvino.add_argument("--model", required=True, help="hub id or local YOLOS checkpoint directory")
+    openvino.add_argument("--out", type=Path, required=True, help="output .onnx file (INT8)")
+    openvino.add_argument("--calibrate", type=Path, required=True, metavar="VIDEO", help="footage of the cameras the model will watch")
+    openvino.add_argument("--frames", type=int, default=300, help="calibration frames, spread over the video (default 300)")
+    openvino.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=(512, 864),
+                          help="fixed model input, multiples of 16 (default 512 864)")
     engine = formats.add_parser("tensorrt", help="build (or find in the cache) the TensorRT engine of an exported .onnx")
     engine.add_argument("onnx", help="a file written by `fashion-stream export onnx`")
     engine.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
@@ -185,6 +192,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         if not args.no_verify:
             message += f"; max |ORT - PyTorch| on random input: {max_output_difference(args.model, path):.2e}"
         print(message)
+        return 0
+    if args.format == "openvino":
+        import tempfile
+
+        from engines.export_onnx import export_onnx
+        from engines.quantize_int8 import quantize_int8
+
+        if not args.calibrate.is_file():
+            raise StreamError(f"option --calibrate: video not found: {args.calibrate}")
+        with tempfile.TemporaryDirectory() as folder:
+            fp32 = export_onnx(args.model, Path(folder) / "fp32.onnx", tuple(args.input_size))
+            path = quantize_int8(fp32, args.out, args.calibrate, args.frames)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, INT8, calibrated on {args.frames} frames of {args.calibrate}); "
+              f"run it with --backend openvino --model {path}")
         return 0
     from engines.tensorrt_engine import build_engine
 

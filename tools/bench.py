@@ -27,7 +27,8 @@ import numpy as np
 from stream.io import format_table
 from tools.bench_pipeline import DEFAULT_VIDEO, frames_pipeline_ratio, peak_rss_mb
 
-ENGINES = ("torch", "onnx", "onnx-opt", "onnx-int8", "torch-cuda", "torch-cuda-fp16", "onnx-cuda", "tensorrt-fp16")
+ENGINES = ("torch", "onnx", "onnx-opt", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8",
+           "torch-cuda", "torch-cuda-fp16", "onnx-cuda", "tensorrt-fp16")
 THRESHOLD = 0.1
 
 
@@ -43,6 +44,16 @@ def unavailable(engine: str) -> str | None:
 
         if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
             return "onnxruntime without CUDA provider"
+    if engine.startswith("openvino"):
+        if importlib.util.find_spec("openvino") is None:
+            return "openvino not installed"
+        if engine == "openvino-bf16":
+            import openvino
+
+            from engines.backends.openvino_backend import cpu_has_bf16
+
+            if not cpu_has_bf16(openvino.Core()):
+                return "CPU without BF16"
     if engine.startswith("tensorrt"):
         for module in ("tensorrt", "pycuda"):
             if importlib.util.find_spec(module) is None:
@@ -79,6 +90,10 @@ def make_detector(engine: str, files: dict[str, str], canvas: tuple[int, int], m
                                                             canvas=canvas, **common))
     if engine.startswith("tensorrt"):
         return YolosDetector.from_settings(DetectorSettings(model=files["fp32"], backend="tensorrt", device="cuda", fp16=True, **common))
+    if engine.startswith("openvino"):
+        precision = "bf16" if engine.endswith("bf16") else "fp32"
+        return YolosDetector.from_settings(DetectorSettings(model=files["int8-static" if engine.endswith("int8") else "fp32"],
+                                                            backend="openvino", device="cpu", precision=precision, **common))
     variant = {"onnx": "fp32", "onnx-cuda": "fp32", "onnx-opt": "opt", "onnx-int8": "int8"}[engine]
     return YolosDetector.from_settings(DetectorSettings(model=files[variant], backend="onnx",
                                                         device="cuda" if "cuda" in engine else "cpu", **common))
@@ -116,22 +131,27 @@ def run_engine(engine: str, files: dict[str, str], canvas, batches, runs, pipeli
         out_queue.put({"engine": engine, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
 
 
-def export_variants(checkpoint: str, canvas: tuple[int, int], folder: Path) -> dict[str, str]:
+def export_variants(checkpoint: str, canvas: tuple[int, int], folder: Path, engines: list[str]) -> dict[str, str]:
     from engines.export_onnx import export_onnx
 
-    return {
+    files = {
         "checkpoint": checkpoint,
         "fp32": str(export_onnx(checkpoint, folder / "model.onnx", canvas)),
         "opt": str(export_onnx(checkpoint, folder / "model-opt.onnx", canvas, optimize=True)),
         "int8": str(export_onnx(checkpoint, folder / "model-int8.onnx", canvas, optimize=True, int8=True)),
     }
+    if "openvino-int8" in engines and not unavailable("openvino-int8") and DEFAULT_VIDEO.exists():
+        from engines.quantize_int8 import quantize_int8
+
+        files["int8-static"] = str(quantize_int8(files["fp32"], folder / "model-int8-static.onnx", DEFAULT_VIDEO, frames=100))
+    return files
 
 
 def bench_model(label: str, checkpoint: str, canvas, engines, batches, runs, pipeline_frames, folder: Path) -> list[dict]:
     """Every engine on one model and input size; rows with speed-ups and agreement filled in."""
     from tools.agreement import agreement
 
-    files = export_variants(checkpoint, canvas, folder)
+    files = export_variants(checkpoint, canvas, folder, engines)
     context = multiprocessing.get_context("spawn")
     results = []
     for engine in engines:

@@ -1,0 +1,86 @@
+"""The OpenVINO backend against PyTorch on the same weights and the same (shared) pre/post-processing."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from engines import DetectorSettings, EngineError, YolosDetector
+from tests.test_engines import CANVAS, POST, exports, frames, torch_detections  # noqa: F401 - shared fixtures
+from tools.agreement import agreement
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("openvino") is None,
+                                reason="OpenVINO not installed (optional extra: pip install -e '.[openvino]')")
+
+
+def _openvino(path, **kwargs) -> YolosDetector:
+    return YolosDetector.from_settings(DetectorSettings(**{"model": str(path), "backend": "openvino", "device": "cpu", **POST, **kwargs}))
+
+
+def test_openvino_fp32_gives_the_same_detections_as_pytorch(exports, frames, torch_detections, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    detector = _openvino(exports["fp32"], precision="fp32")
+    assert detector.backend.precision == "fp32" and detector.settings.canvas == CANVAS
+    found = detector.detect(frames)
+    assert sum(len(d) for d in found) > 0
+    for ours, reference in zip(found, torch_detections):
+        assert np.array_equal(ours.class_id, reference.class_id)
+        assert np.abs(ours.confidence - reference.confidence).max(initial=0) <= 1e-3
+        assert np.abs(ours.xyxy - reference.xyxy).max(initial=0) <= 1.0
+    assert any((tmp_path / "fashion-stream" / "openvino").iterdir())  # the compiled model was cached
+    batch = detector.backend.infer(np.zeros((3, 3, *CANVAS), np.float32))
+    assert batch.logits.shape[0] == 3  # any batch size
+    detector.close()
+
+
+def test_openvino_bf16_is_held_to_an_agreement_floor(exports, frames, torch_detections, tmp_path, monkeypatch):  # noqa: F811
+    import openvino as ov
+
+    from engines.backends.openvino_backend import cpu_has_bf16
+
+    if not cpu_has_bf16(ov.Core()):
+        with pytest.raises(EngineError, match="no BF16 support"):
+            _openvino(exports["fp32"], precision="bf16")
+        pytest.skip("this CPU has no BF16: the refusal was checked")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    detector = _openvino(exports["fp32"], precision="bf16")
+    found = detector.detect(frames)
+    # BF16 keeps 8 bits of mantissa: scores move by about 1e-2, so a detection near the threshold may
+    # come or go. Measured 1.0 on these frames with the tiny random model; a broken graph scores near 0.
+    assert agreement(torch_detections, found) >= 0.9
+    assert detector.backend.precision == "bf16"
+
+
+def test_openvino_refuses_cuda_and_non_onnx_models(exports, tiny_checkpoint):  # noqa: F811
+    with pytest.raises(EngineError, match="runs on the CPU"):
+        _openvino(exports["fp32"], device="cuda")
+    with pytest.raises(EngineError, match="is not an .onnx file"):
+        _openvino(tiny_checkpoint)
+
+
+def test_int8_export_calibrated_on_a_video_runs_in_openvino(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    """`fashion-stream export openvino --calibrate VIDEO`: static INT8 (quantize/dequantize pairs
+    NNCF placed), the same metadata, and detections held to an agreement floor with FP32."""
+    import onnx
+
+    from engines.quantize_int8 import calibration_frames
+    from tests.fakes import run_cli
+    from tests.media import write_h264
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    video = write_h264(tmp_path / "shop.mp4", frames=40)
+    out = tmp_path / "tiny-int8.onnx"
+    rc, err = run_cli(["export", "openvino", "--model", str(tiny_checkpoint), "--out", str(out), "--calibrate", str(video),
+                       "--frames", "20", "--input-size", *map(str, CANVAS)], capsys)
+    assert rc == 0, err
+    assert sum(node.op_type == "QuantizeLinear" for node in onnx.load(str(out)).graph.node) >= 10
+    images = calibration_frames(video, 6)
+    fp32 = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu", canvas=CANVAS, **POST)).detect(images)
+    int8 = _openvino(out, precision="fp32").detect(images)
+    # measured 0.89-1.0 with the tiny random model on generated footage; a broken quantization scores near 0
+    assert agreement(fp32, int8) >= 0.75
+    rc, err = run_cli(["export", "openvino", "--model", str(tiny_checkpoint), "--out", str(out), "--calibrate", str(tmp_path / "no.mp4")],
+                      capsys)
+    assert rc == 2 and "option --calibrate: video not found" in err
