@@ -70,8 +70,9 @@ class LineFile:
     """An append-only JSON-lines file: whole lines, written in batches, fsynced on close.
 
     Records are buffered and written with `os.write` on `flush()`; when a write fails part-way (a
-    full disk, a file-size limit) the file is cut back to the end of the last complete write, so
-    every line in it parses, and the error (naming the file) is raised.
+    full disk, a file-size limit) the file is cut back to the end of the last complete line that
+    reached it, so every line in it parses and no whole record is given up, and the error (naming
+    the file) is raised.
 
     Args:
         path: the file; created (or truncated) when opened.
@@ -133,9 +134,12 @@ class LineFile:
             while written < len(data):
                 written += os.write(self._fd, data[written:])
         except OSError as exc:
+            kept = data.rfind(b"\n", 0, written) + 1  # the whole lines that made it to the disk stay
             try:
-                os.ftruncate(self._fd, self._size)
-                os.lseek(self._fd, self._size, os.SEEK_SET)
+                os.ftruncate(self._fd, self._size + kept)
+                os.lseek(self._fd, self._size + kept, os.SEEK_SET)
+                self._size += kept
+                self.lines += data[:kept].count(b"\n")
             except OSError:
                 pass
             raise OSError(exc.errno, exc.strerror, str(self.path)) from exc

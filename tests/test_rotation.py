@@ -41,3 +41,32 @@ def test_events_rotate_by_age(tmp_path):
     files = settings.outputs(tmp_path, ["cam"])
     people = [json.loads(line)["person"] for path in [*files[1:], files[0]] for line in path.read_text().splitlines()]
     assert len(files) >= 3 and people == [0, 1, 2]
+
+
+def test_a_write_cut_short_keeps_every_whole_line_that_fit(tmp_path):
+    """Regression: a flush that hit a full disk / file-size limit part-way gave up the whole batch
+    (25 records), even the lines that had reached the disk whole; the first flush of a run could
+    leave an empty file."""
+    import subprocess
+    import sys
+
+    script = f"""
+import json, resource, signal, sys
+sys.path.insert(0, {str(__import__("pathlib").Path(__file__).resolve().parents[1])!r})
+from stream.io import LineFile
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (5000, 5000))
+lines = LineFile({str(tmp_path / "events.jsonl")!r})
+for i in range(100):
+    lines.append({{"frame": i, "pad": "x" * 80}})
+try:
+    lines.flush()
+except OSError as exc:
+    print(exc.strerror, lines.lines)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    sizes = np.cumsum([len(json.dumps({"frame": i, "pad": "x" * 80}) + "\n") for i in range(100)])
+    assert [r["frame"] for r in records] == list(range(len(records))) and len(records) == int((sizes <= 5000).sum()) > 40
+    assert done.stdout.split()[-1] == str(len(records))
