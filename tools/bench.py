@@ -91,7 +91,8 @@ def make_detector(engine: str, files: dict[str, str], canvas: tuple[int, int], m
     if engine.startswith("tensorrt"):
         return YolosDetector.from_settings(DetectorSettings(model=files["fp32"], backend="tensorrt", device="cuda", fp16=True, **common))
     if engine.startswith("openvino"):
-        precision = "bf16" if engine.endswith("bf16") else "fp32"
+        # openvino: FP32; openvino-bf16: BF16; openvino-int8: INT8 with the rest at the default precision (BF16 where the CPU has it)
+        precision = {"openvino": "fp32", "openvino-bf16": "bf16"}.get(engine, "auto")
         return YolosDetector.from_settings(DetectorSettings(model=files["int8-static" if engine.endswith("int8") else "fp32"],
                                                             backend="openvino", device="cpu", precision=precision, **common))
     variant = {"onnx": "fp32", "onnx-cuda": "fp32", "onnx-opt": "opt", "onnx-int8": "int8"}[engine]
