@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,9 @@ from engines.settings import BACKENDS, DetectorSettings
 from engines.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["BACKENDS", "DetectorSettings", "YolosDetector"]
+
+
+log = logging.getLogger(__name__)
 
 
 def _settings_for_export(settings: DetectorSettings, info: OnnxModelInfo) -> DetectorSettings:
@@ -56,6 +60,12 @@ class YolosDetector:
         elif values:
             settings = DetectorSettings.build(**{**settings.model_dump(), **values})
         taxonomy = load_taxonomy(settings.taxonomy)
+        if settings.backend == "auto":
+            from engines.auto_backend import choose_backend
+
+            chosen, reason = choose_backend(settings)
+            log.info("backend auto: %s", reason)
+            settings = settings.model_copy(update={"backend": chosen})
         if settings.backend == "torch":
             from engines.backends.torch_backend import TorchBackend
 
@@ -64,27 +74,7 @@ class YolosDetector:
             return cls(TorchBackend(model, device=settings.device, fp16=settings.fp16), id2label, settings, taxonomy)
         info = read_model_info(settings.model)
         settings = _settings_for_export(settings, info)
-        if settings.backend == "onnx":
-            from engines.backends.onnx_backend import OnnxRuntimeBackend
-
-            backend: Backend = OnnxRuntimeBackend(settings.model, device=settings.device, threads=settings.threads)
-        elif settings.backend == "openvino":
-            from engines.backends.openvino_backend import OpenVinoBackend
-
-            if settings.device.startswith("cuda"):
-                raise EngineError("the openvino backend runs on the CPU; use --backend tensorrt or onnx for CUDA")
-            backend = OpenVinoBackend(settings.model, precision=settings.precision, threads=settings.threads, streams=settings.streams)
-        else:
-            from engines.backends.tensorrt_backend import TensorRTBackend
-            from engines.tensorrt_engine import build_engine
-
-            if settings.device == "cpu":
-                raise EngineError("the tensorrt backend runs on a GPU; use --backend onnx or torch for --device cpu")
-            index = cuda_index(settings.device)
-            precision = "fp16" if settings.fp16 or info.precision == "fp16" else "fp32"
-            engine = build_engine(settings.model, precision=precision, max_batch=settings.max_batch, device_index=index)
-            backend = TensorRTBackend(engine, device_index=index)
-        return cls(backend, info.id2label, settings, taxonomy)
+        return cls(make_backend(settings), info.id2label, settings, taxonomy)
 
     def close(self) -> None:
         """Release the backend's memory (GPU buffers, sessions); call once the detector is done."""
@@ -108,3 +98,33 @@ class YolosDetector:
         batch = preprocess(frames, self.settings)
         raw = self.backend.infer(batch.pixel_values)
         return postprocess(raw.logits, raw.boxes, batch.geometries, self.labels, self.settings)
+
+
+def make_backend(settings: DetectorSettings) -> Backend:
+    """The engine for an exported model (onnx, openvino or tensorrt), from settings whose canvas the file fixed.
+
+    Args:
+        settings: detector settings naming an exported .onnx and a backend other than torch.
+
+    Returns:
+        A ready backend.
+    """
+    if settings.backend == "onnx":
+        from engines.backends.onnx_backend import OnnxRuntimeBackend
+
+        return OnnxRuntimeBackend(settings.model, device=settings.device, threads=settings.threads)
+    if settings.backend == "openvino":
+        from engines.backends.openvino_backend import OpenVinoBackend
+
+        if settings.device.startswith("cuda"):
+            raise EngineError("the openvino backend runs on the CPU; use --backend tensorrt or onnx for CUDA")
+        return OpenVinoBackend(settings.model, precision=settings.precision, threads=settings.threads, streams=settings.streams)
+    from engines.backends.tensorrt_backend import TensorRTBackend
+    from engines.tensorrt_engine import build_engine
+
+    if settings.device == "cpu":
+        raise EngineError("the tensorrt backend runs on a GPU; use --backend onnx or torch for --device cpu")
+    index = cuda_index(settings.device)
+    precision = "fp16" if settings.fp16 or read_model_info(settings.model).precision == "fp16" else "fp32"
+    engine = build_engine(settings.model, precision=precision, max_batch=settings.max_batch, device_index=index)
+    return TensorRTBackend(engine, device_index=index)

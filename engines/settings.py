@@ -15,9 +15,9 @@ from engines.errors import EngineError
 
 DEFAULT_MODEL = "valentinafeve/yolos-fashionpedia"
 PATCH_MULTIPLE = 16
-BACKENDS = ("torch", "onnx", "openvino", "tensorrt")
+BACKENDS = ("auto", "torch", "onnx", "openvino", "tensorrt")
 
-Backend = Literal["torch", "onnx", "openvino", "tensorrt"]
+Backend = Literal["auto", "torch", "onnx", "openvino", "tensorrt"]
 Resampler = Literal["pil", "opencv"]
 
 
@@ -31,7 +31,8 @@ class DetectorSettings(StrictModel):
     """Everything that decides which detections come out for a frame, and on which engine."""
 
     model: str = Field(DEFAULT_MODEL, description="hub id or local checkpoint directory; an exported .onnx for the onnx/openvino/tensorrt backends")
-    backend: Backend = Field("torch", description="inference engine")
+    backend: Backend = Field("auto", description="inference engine; auto: PyTorch for a checkpoint, "
+                                                 "the fastest installed engine (measured once, cached) for an exported .onnx")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="auto, cpu, cuda or cuda:N")
     fp16: bool = Field(False, description="half precision (CUDA only)")
     threshold: float = Field(0.5, ge=0, lt=1, description="keep detections whose class probability is above this")

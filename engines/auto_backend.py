@@ -1,0 +1,129 @@
+"""`backend: auto`: the fastest engine installed for the model and the device, from a short
+measurement cached per model file, CPU, engine versions and threads.
+
+A checkpoint runs on PyTorch (the other engines need an exported .onnx). An exported model is
+measured on ONNX Runtime and, when installed, OpenVINO (at the settings' precision): a warm-up
+and three interleaved calls each on a batch of one frame of the model's input size; the faster
+wins. On a CUDA device with TensorRT installed, TensorRT is chosen without measuring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engines.settings import DetectorSettings
+
+log = logging.getLogger(__name__)
+
+
+def cache_file() -> Path:
+    """Where the measured choices are kept."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fashion-stream" / "auto_backend.json"
+
+
+def cpu_signature() -> str:
+    """The CPU model and the instruction-set flags that decide engine speed."""
+    model, flags = platform.processor(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = " ".join(sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "amx"))))
+                break
+    except OSError:
+        pass
+    return f"{model} | {flags} | {os.cpu_count()} cores"
+
+
+def _versions(candidates: list[str]) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for package in {"onnx": "onnxruntime", "openvino": "openvino"}.values():
+        try:
+            parts.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(parts)
+
+
+def _candidate_settings(settings: DetectorSettings, backend: str) -> DetectorSettings:
+    return settings.model_copy(update={"backend": backend})
+
+
+def _measure(settings: DetectorSettings, candidates: list[str], input_hw: tuple[int, int]) -> dict[str, float]:
+    """Median seconds per call of each candidate backend, interleaved."""
+    from engines.detector import make_backend
+
+    backends = {name: make_backend(_candidate_settings(settings, name)) for name in candidates}
+    batch = np.random.default_rng(0).standard_normal((1, 3, *input_hw)).astype(np.float32)
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    try:
+        for backend in backends.values():
+            backend.infer(batch)  # warm-up (compilation, allocation)
+        for _ in range(3):
+            for name, backend in backends.items():
+                start = time.perf_counter()
+                backend.infer(batch)
+                times[name].append(time.perf_counter() - start)
+    finally:
+        for backend in backends.values():
+            backend.close()
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def choose_backend(settings: DetectorSettings) -> tuple[str, str]:
+    """The backend `auto` stands for, and why (a line for the log).
+
+    Args:
+        settings: detector settings with `backend: auto`.
+
+    Returns:
+        (backend, reason).
+    """
+    if not settings.model.endswith(".onnx"):
+        return "torch", "a checkpoint runs on PyTorch (export it to .onnx for ONNX Runtime, OpenVINO or TensorRT)"
+    if settings.device.startswith("cuda") or settings.device == "auto":
+        import torch
+
+        if torch.cuda.is_available() and importlib.util.find_spec("tensorrt") is not None:
+            return "tensorrt", "an exported model on a CUDA GPU with TensorRT installed"
+    candidates = ["onnx"] + (["openvino"] if importlib.util.find_spec("openvino") is not None else [])
+    if len(candidates) == 1:
+        return "onnx", "ONNX Runtime is the only engine installed for an exported model on this device (OpenVINO: the openvino extra)"
+    from engines.onnx_model import file_digest, read_model_info
+
+    info = read_model_info(settings.model)
+    key = hashlib.sha256("|".join([file_digest(settings.model), cpu_signature(), _versions(candidates), str(settings.threads),
+                                   settings.precision, settings.device]).encode()).hexdigest()[:24]
+    path = cache_file()
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if key in cached:
+        timings, origin = cached[key]["ms"], f"measured earlier ({path})"
+    else:
+        timings = {name: round(1000 * seconds, 1) for name, seconds in _measure(settings, candidates, (int(info.input_hw[0]), int(info.input_hw[1]))).items()}
+        cached[key] = {"model": str(settings.model), "cpu": cpu_signature(), "ms": timings}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cached, indent=1))
+            tmp.replace(path)
+        except OSError as exc:
+            log.debug("cannot cache the backend choice in %s: %s", path, exc)
+        origin = "measured now"
+    best = min(timings, key=lambda name: timings[name])
+    others = ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(timings.items(), key=lambda item: item[1]) if name != best)
+    return best, f"{best} {timings[best]:.0f} ms a frame vs {others} ({origin}, {platform.machine()} {cpu_signature().split(' | ')[0]})"
