@@ -64,7 +64,7 @@ class YolosDetector:
             from engines.auto_backend import choose_backend
 
             chosen, reason = choose_backend(settings)
-            log.info("backend auto: %s", reason)
+            log.log(logging.DEBUG if chosen == "torch" else logging.INFO, "backend auto: %s", reason)  # a checkpoint: no choice to report
             settings = settings.model_copy(update={"backend": chosen})
         if settings.backend == "torch":
             from engines.backends.torch_backend import TorchBackend

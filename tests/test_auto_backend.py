@@ -14,7 +14,7 @@ from tests.test_engines import exports  # noqa: F401 - shared fixture
 
 
 def test_auto_runs_a_checkpoint_on_pytorch(tiny_checkpoint, caplog):
-    caplog.set_level(logging.INFO, "engines.detector")
+    caplog.set_level(logging.DEBUG, "engines.detector")
     detector = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu"))
     assert DetectorSettings().backend == "auto" and detector.settings.backend == "torch"
     assert "backend auto: a checkpoint runs on PyTorch" in caplog.text

@@ -117,7 +117,7 @@ def test_batched_detection_equals_one_by_one(tiny_checkpoint, fashionpedia_photo
 def test_settings_are_validated_with_one_line_naming_the_field():
     with pytest.raises(EngineError, match=r"bad value for 'threshold' \(1.5\): Input should be less than 1"):
         DetectorSettings.build(threshold=1.5)
-    with pytest.raises(EngineError, match=re.escape("bad value for 'backend' ('tflite'): Input should be 'torch', 'onnx' or 'tensorrt'")):
+    with pytest.raises(EngineError, match=re.escape("bad value for 'backend' ('tflite'): Input should be 'auto', 'torch', 'onnx', 'openvino' or 'tensorrt'")):
         YolosDetector.from_settings(backend="tflite")
     with pytest.raises(EngineError, match="bad value for 'device'"):
         DetectorSettings.build(device="gpu0")

@@ -138,7 +138,7 @@ def test_a_hard_killed_camera_recording_plays_up_to_its_last_seconds(tiny_checkp
                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_for(lambda: any((out / "door").glob("*.mp4")), 60)
-        time.sleep(8)
+        time.sleep(12)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     finally:
@@ -148,5 +148,8 @@ def test_a_hard_killed_camera_recording_plays_up_to_its_last_seconds(tiny_checkp
     records = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]  # flushed every second
     with av.open(str(segment)) as container:
         times = [frame.time for frame in container.decode(container.streams.video[0])]
-    assert records[-1]["time"] - records[0]["time"] >= 5
-    assert times[-1] - times[0] >= records[-1]["time"] - records[0]["time"] - 2.5
+    recorded = records[-1]["time"] - records[0]["time"]
+    assert recorded >= 8
+    # lost: the last fragment (up to 2 s) and, on a loaded machine, the video sink's own backlog
+    # (it may trail the JSON-lines sink by up to its 64-frame queue: about 4 s at 15 fps)
+    assert times[-1] - times[0] >= recorded - 7, (times[-1] - times[0], recorded)

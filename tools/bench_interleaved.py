@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--engines", nargs="+", default=["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"])
+    parser.add_argument("--pipeline", nargs="*", default=[], metavar="ENGINE",
+                        help="also time the whole pipeline vs the bare engine on the same frames, alternately, for these engines")
+    parser.add_argument("--pipeline-frames", type=int, default=8)
     args = parser.parse_args()
     canvas = tuple(args.input_size)
     print(cpu_description())
@@ -94,9 +97,19 @@ def main() -> None:
             agree = agreement(reference, detectors[engine].detect(frames[:8])) if reference is not None else float("nan")
             rows.append([engine, args.batch, spread([1000 * t for t in per_frame]), spread(ratios) if ratios else "-", f"{agree:.3f}"])
         rows += [[engine, args.batch, "-", "-", f"skipped: {why}"] for engine, why in skipped.items()]
+        pipeline_rows = []
+        for engine in [e for e in args.pipeline if e in detectors]:
+            from tools.bench_pipeline import frames_pipeline_ratio
+
+            pairs = [frames_pipeline_ratio(detectors[engine], frames[:args.pipeline_frames], args.batch) for _ in range(args.rounds)]
+            pipeline_rows.append([engine, args.pipeline_frames, spread([p["bare_fps"] for p in pairs]),
+                                  spread([p["pipeline_fps"] for p in pairs]), spread([p["ratio"] for p in pairs])])
     print(f"{args.preset if not args.model else args.model}, input {canvas[0]}x{canvas[1]}, batch {args.batch}, "
           f"{args.rounds} interleaved rounds, threshold {THRESHOLD} for agreement")
     print(format_table(["engine", "batch", "ms/frame median [p25-p75]", "x torch FP32 (paired)", "agreement"], rows))
+    if pipeline_rows:
+        print(f"\nwhole pipeline (reader -> queue -> engine -> JSON-lines sink) vs bare detect, alternately, {args.rounds} rounds:")
+        print(format_table(["engine", "frames", "bare frames/s", "pipeline frames/s", "pipeline / bare (paired)"], pipeline_rows))
 
 
 if __name__ == "__main__":
