@@ -137,6 +137,8 @@ class FramesReader:
     """Frames already in memory, served as a file source (so decoding is not timed)."""
 
     live = False
+    skipped = 0
+    truncated = False  # the reader contract (stream.sources.readers.FrameReader)
 
     def __init__(self, frames: list[np.ndarray], fps: float = 25.0) -> None:
         self.frames, self.fps, self.frame_count, self.position = frames, fps, len(frames), 0
