@@ -18,9 +18,9 @@ from pathlib import Path
 
 from stream.analytics.settings import LineSettings, ZoneSettings
 from stream.cli import main as cli_main
+from stream.config import RunConfig
 from stream.pipeline import Pipeline, SourceSpec
 from stream.sinks.event_store import EventStoreSink
-from tests.fakes import pipeline_config
 from tools.walking_scene import Walker, WalkingScene
 
 FPS = 5.0
@@ -64,7 +64,8 @@ def main() -> None:
     spec = SourceSpec("entrance", reader, zones=[ZoneSettings(name="new-in", polygon=[(220, 0), (420, 0), (420, 360), (220, 360)])],
                       lines=[LineSettings(name="door", start=(560, 0), end=(560, 360))])
     started = time.monotonic()
-    pipeline = Pipeline([spec], scene.garment_detector(), [EventStoreSink(db)], pipeline_config(tracking=True),
+    config = RunConfig.model_validate({"progress": False, "stages": [], "tracking": {"enabled": True}})
+    pipeline = Pipeline([spec], scene.garment_detector(), [EventStoreSink(db)], config,
                         person_detector=scene.person_detector())
     summary = pipeline.run()
     print(f"simulated {len(scene.people)} shoppers, {summary['sources']['entrance']['frames_processed']} frames "
