@@ -76,6 +76,7 @@ def test_export_is_valid_onnx_with_metadata_and_a_dynamic_batch(exports, tiny_ch
 def test_onnx_runtime_fp32_gives_the_same_detections_as_pytorch(exports, frames, torch_detections):
     detector = _onnx_detector(exports["fp32"])
     assert detector.settings.canvas == CANVAS  # taken from the file
+    assert detector.backend.session.get_session_options().enable_mem_pattern is False  # halves the peak memory (README)
     found = detector.detect(frames)
     assert sum(len(d) for d in found) > 0
     for ours, reference in zip(found, torch_detections):
