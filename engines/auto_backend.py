@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engines.cache import cache_root
 from engines.settings import DetectorSettings
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def cache_file() -> Path:
     """Where the measured choices are kept."""
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fashion-stream" / "auto_backend.json"
+    return cache_root() / "auto_backend.json"
 
 
 def cpu_signature() -> str:
@@ -45,11 +46,12 @@ def cpu_signature() -> str:
     return f"{model} | {flags} | {os.cpu_count()} cores"
 
 
-def _versions(candidates: list[str]) -> str:
+def _versions() -> str:
+    """The installed versions of the measured engines (a new version measures again)."""
     from importlib.metadata import PackageNotFoundError, version
 
     parts = []
-    for package in {"onnx": "onnxruntime", "openvino": "openvino"}.values():
+    for package in ("onnxruntime", "openvino"):
         try:
             parts.append(f"{package} {version(package)}")
         except PackageNotFoundError:
@@ -57,15 +59,11 @@ def _versions(candidates: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _candidate_settings(settings: DetectorSettings, backend: str) -> DetectorSettings:
-    return settings.model_copy(update={"backend": backend})
-
-
 def _measure(settings: DetectorSettings, candidates: list[str], input_hw: tuple[int, int]) -> dict[str, float]:
     """Median seconds per call of each candidate backend, interleaved."""
     from engines.detector import make_backend
 
-    backends = {name: make_backend(_candidate_settings(settings, name)) for name in candidates}
+    backends = {name: make_backend(settings.model_copy(update={"backend": name})) for name in candidates}
     batch = np.random.default_rng(0).standard_normal((1, 3, *input_hw)).astype(np.float32)
     times: dict[str, list[float]] = {name: [] for name in candidates}
     try:
@@ -104,7 +102,7 @@ def choose_backend(settings: DetectorSettings) -> tuple[str, str]:
     from engines.onnx_model import file_digest, read_model_info
 
     info = read_model_info(settings.model)
-    key = hashlib.sha256("|".join([file_digest(settings.model), cpu_signature(), _versions(candidates), str(settings.threads),
+    key = hashlib.sha256("|".join([file_digest(settings.model), cpu_signature(), _versions(), str(settings.threads),
                                    settings.precision, settings.device]).encode()).hexdigest()[:24]
     path = cache_file()
     try:

@@ -15,6 +15,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from engines.cache import cache_root
 from engines.errors import EngineError
 from engines.onnx_model import INPUT_NAME, OnnxModelInfo, file_digest, read_model_info
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def default_cache_dir() -> Path:
     """$FASHION_STREAM_CACHE/tensorrt, else ~/.cache/fashion-stream/tensorrt."""
-    return Path(os.environ.get("FASHION_STREAM_CACHE", Path.home() / ".cache" / "fashion-stream")) / "tensorrt"
+    return cache_root() / "tensorrt"
 
 
 def import_tensorrt():

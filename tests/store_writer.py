@@ -9,7 +9,6 @@ Prints `processed N` after each frame (N frames processed so far), paced at 50 f
 from __future__ import annotations
 
 import sys
-import time
 
 from stream.analytics.settings import LineSettings, ZoneSettings
 from stream.pipeline import Pipeline, SourceSpec
@@ -29,14 +28,7 @@ def scene() -> WalkingScene:
 
 def main(target: str) -> None:
     walking = scene()
-    reader = walking.reader()
-    read = reader.read
-
-    def paced():
-        time.sleep(PACE_S)
-        return read()
-
-    reader.read = paced
+    reader = walking.reader(pace_s=PACE_S)
     spec = SourceSpec("cam", reader, zones=[ZoneSettings(name="window", polygon=[(250, 0), (400, 0), (400, 360), (250, 360)])],
                       lines=[LineSettings(name="door", start=(500, 0), end=(500, 360))])
     sink = EventStoreSink(target, EventStoreSettings(batch_s=0.5))

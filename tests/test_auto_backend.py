@@ -24,13 +24,13 @@ def test_auto_runs_a_checkpoint_on_pytorch(tiny_checkpoint, caplog):
 def test_auto_measures_the_engines_once_and_takes_the_faster(exports, tmp_path, monkeypatch, caplog):  # noqa: F811
     import engines.auto_backend as auto
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("FASHION_STREAM_CACHE", str(tmp_path))
     caplog.set_level(logging.INFO, "engines.detector")
     measured = []
     real_measure = auto._measure
     monkeypatch.setattr(auto, "_measure", lambda *args: measured.append(args[1]) or real_measure(*args))
     first = YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), device="cpu"))
-    cached = json.loads((tmp_path / "fashion-stream" / "auto_backend.json").read_text())
+    cached = json.loads((tmp_path / "auto_backend.json").read_text())
     [entry] = cached.values()
     assert set(entry["ms"]) == {"onnx", "openvino"} and measured == [["onnx", "openvino"]]
     assert first.settings.backend == min(entry["ms"], key=entry["ms"].get)  # the faster one

@@ -48,6 +48,16 @@ def _onnx_detector(path, **kwargs):
     return YolosDetector.from_settings(DetectorSettings(model=str(path), backend="onnx", device="cpu", **POST, **kwargs))
 
 
+def assert_same_as_torch(found, expected):
+    """FP32 parity: something found, same labels and groups per frame, scores within 1e-3, boxes within 1 px."""
+    assert sum(len(d) for d in found) > 0
+    for ours, reference in zip(found, expected):
+        assert np.array_equal(ours.class_id, reference.class_id)
+        assert np.abs(ours.confidence - reference.confidence).max(initial=0) <= 1e-3
+        assert np.abs(ours.xyxy - reference.xyxy).max(initial=0) <= 1.0
+        assert list(ours.data["group"]) == list(reference.data["group"])
+
+
 def _assert_same_within_fp16(found, expected):
     """Every detection found once on both sides, scores within 2e-2 and boxes within 1 px."""
     for ours, reference in zip(found, expected):
@@ -77,13 +87,7 @@ def test_onnx_runtime_fp32_gives_the_same_detections_as_pytorch(exports, frames,
     detector = _onnx_detector(exports["fp32"])
     assert detector.settings.canvas == CANVAS  # taken from the file
     assert detector.backend.session.get_session_options().enable_mem_pattern is False  # halves the peak memory (README)
-    found = detector.detect(frames)
-    assert sum(len(d) for d in found) > 0
-    for ours, reference in zip(found, torch_detections):
-        assert np.array_equal(ours.class_id, reference.class_id)
-        assert np.abs(ours.confidence - reference.confidence).max(initial=0) <= 1e-3
-        assert np.abs(ours.xyxy - reference.xyxy).max(initial=0) <= 1.0
-        assert list(ours.data["group"]) == list(reference.data["group"])
+    assert_same_as_torch(detector.detect(frames), torch_detections)
 
 
 def test_fp16_graph_matches_pytorch_within_fp16_tolerance(exports, frames, torch_detections):

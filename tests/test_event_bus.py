@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from pathlib import Path
 
@@ -26,14 +25,7 @@ SCENE = [(start, start + 50, 100 + (start % 3) * 10, 20, 11.0) for start in rang
 
 def paced_pipeline(sinks, frames: int = 170, pace_s: float = 0.05) -> Pipeline:
     scene = WalkingScene(SCENE, frames, fps=20.0)
-    reader = scene.reader()
-    read = reader.read
-
-    def paced():
-        time.sleep(pace_s)
-        return read()
-
-    reader.read = paced
+    reader = scene.reader(pace_s=pace_s)
     spec = SourceSpec("entrance", reader, zones=[WINDOW], lines=[DOOR])
     return Pipeline([spec], scene.garment_detector(), sinks, pipeline_config(tracking=True), person_detector=scene.person_detector())
 
@@ -55,17 +47,13 @@ def test_mqtt_events_survive_a_broker_restart_mid_run(tmp_path, caplog):
     try:
         assert wait_for(lambda: subscriber.client.is_connected(), 5)
         mqtt = MqttSink(MqttSettings(url=broker.url, close_timeout_s=30))
-        pipeline = paced_pipeline([mqtt, OutfitEventsSink(tmp_path / "events.jsonl")])
-        outcome = {}
-        runner = threading.Thread(target=lambda: outcome.update(summary=pipeline.run()))
-        runner.start()
+        pipeline = paced_pipeline([mqtt, OutfitEventsSink(tmp_path / "events.jsonl")]).start()
         time.sleep(2.5)
         broker.stop()  # down for 2 s, mid-run
         time.sleep(2.0)
         broker.start()
-        runner.join(60)
-        summary = outcome["summary"]
-        assert summary["sinks"]["mqtt"]["error"] is None
+        summary = pipeline.join(60)
+        assert summary is not None and summary["sinks"]["mqtt"]["error"] is None
         delivered_everything(subscriber, tmp_path / "events.jsonl")
         assert "unreachable" in caplog.text and "reachable again" in caplog.text
     finally:
@@ -79,16 +67,13 @@ def test_mqtt_broker_down_at_the_start_is_reported_and_events_wait(tmp_path, cap
     subscriber = None
     try:
         mqtt = MqttSink(MqttSettings(url=broker.url, close_timeout_s=30))
-        pipeline = paced_pipeline([mqtt, OutfitEventsSink(tmp_path / "events.jsonl")])
-        outcome = {}
-        runner = threading.Thread(target=lambda: outcome.update(summary=pipeline.run()))
-        runner.start()
+        pipeline = paced_pipeline([mqtt, OutfitEventsSink(tmp_path / "events.jsonl")]).start()
         time.sleep(3)
         assert "unreachable" in caplog.text and not mqtt.connected.is_set()
         broker.start()
         subscriber = Subscriber(broker)
-        runner.join(60)
-        assert outcome["summary"]["sinks"]["mqtt"]["error"] is None
+        summary = pipeline.join(60)
+        assert summary is not None and summary["sinks"]["mqtt"]["error"] is None
         delivered_everything(subscriber, tmp_path / "events.jsonl")
     finally:
         if subscriber is not None:

@@ -24,15 +24,7 @@ SCENE = [(0, 240, 100, 0, 2.0), (60, 240, 120, 600, -2.0)]
 
 
 def paced_run(scene: WalkingScene, serve: str = "127.0.0.1:0", pace_s: float = 0.05) -> Pipeline:
-    reader = scene.reader()
-    read = reader.read
-
-    def paced():
-        time.sleep(pace_s)
-        return read()
-
-    reader.read = paced
-    pipeline = Pipeline([SourceSpec("shopfloor", reader)], scene.garment_detector(), [], pipeline_config(tracking=True, serve=serve),
+    pipeline = Pipeline([SourceSpec("shopfloor", scene.reader(pace_s=pace_s))], scene.garment_detector(), [], pipeline_config(tracking=True, serve=serve),
                         person_detector=scene.person_detector())
     pipeline.start()
     assert wait_for(lambda: pipeline.monitor is not None, 10)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engines import DetectorSettings, EngineError, YolosDetector
-from tests.test_engines import CANVAS, POST, exports, frames, torch_detections  # noqa: F401 - shared fixtures
+from tests.test_engines import CANVAS, POST, assert_same_as_torch, exports, frames, torch_detections  # noqa: F401 - shared fixtures
 from tools.agreement import agreement
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("openvino") is None,
@@ -20,16 +20,11 @@ def _openvino(path, **kwargs) -> YolosDetector:
 
 
 def test_openvino_fp32_gives_the_same_detections_as_pytorch(exports, frames, torch_detections, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("FASHION_STREAM_CACHE", str(tmp_path))
     detector = _openvino(exports["fp32"], precision="fp32")
     assert detector.backend.precision == "fp32" and detector.settings.canvas == CANVAS
-    found = detector.detect(frames)
-    assert sum(len(d) for d in found) > 0
-    for ours, reference in zip(found, torch_detections):
-        assert np.array_equal(ours.class_id, reference.class_id)
-        assert np.abs(ours.confidence - reference.confidence).max(initial=0) <= 1e-3
-        assert np.abs(ours.xyxy - reference.xyxy).max(initial=0) <= 1.0
-    assert any((tmp_path / "fashion-stream" / "openvino").iterdir())  # the compiled model was cached
+    assert_same_as_torch(detector.detect(frames), torch_detections)
+    assert any((tmp_path / "openvino").iterdir())  # the compiled model was cached
     batch = detector.backend.infer(np.zeros((3, 3, *CANVAS), np.float32))
     assert batch.logits.shape[0] == 3  # any batch size
     detector.close()
@@ -44,7 +39,7 @@ def test_openvino_bf16_is_held_to_an_agreement_floor(exports, frames, torch_dete
         with pytest.raises(EngineError, match="no BF16 support"):
             _openvino(exports["fp32"], precision="bf16")
         pytest.skip("this CPU has no BF16: the refusal was checked")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("FASHION_STREAM_CACHE", str(tmp_path))
     detector = _openvino(exports["fp32"], precision="bf16")
     found = detector.detect(frames)
     # BF16 keeps 8 bits of mantissa: scores move by about 1e-2, so a detection near the threshold may
@@ -69,7 +64,7 @@ def test_int8_export_calibrated_on_a_video_runs_in_openvino(tiny_checkpoint, tmp
     from tests.fakes import run_cli
     from tests.media import write_h264
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("FASHION_STREAM_CACHE", str(tmp_path))
     video = write_h264(tmp_path / "shop.mp4", frames=40)
     out = tmp_path / "tiny-int8.onnx"
     rc, err = run_cli(["export", "openvino", "--model", str(tiny_checkpoint), "--out", str(out), "--calibrate", str(video),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -24,24 +23,15 @@ import numpy as np
 from stream.io import format_table
 from tools.bench import THRESHOLD, export_variants, load_frames, make_detector, unavailable
 
-FLAGS_SHOWN = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-
 
 def cpu_description() -> str:
     """CPU model, the instruction-set flags engines care about, cores and thread settings."""
-    model, flags = platform.processor() or "?", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model in ("?", "x86_64", ""):
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
     import torch
 
-    shown = " ".join(f for f in FLAGS_SHOWN if f in flags) or "none of " + ", ".join(FLAGS_SHOWN)
-    return (f"CPU: {model}; {os.cpu_count()} cores; flags: {shown}; torch threads {torch.get_num_threads()}; "
+    from engines.auto_backend import cpu_signature
+
+    model, flags, cores = cpu_signature().split(" | ")
+    return (f"CPU: {model}; {cores}; flags: {flags}; torch threads {torch.get_num_threads()}; "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
 
 

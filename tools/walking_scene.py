@@ -4,6 +4,7 @@ replaced. Used by the analytics tests and `tools.demo_store`."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,8 @@ class SceneReader:
 
     live = False
 
-    def __init__(self, frames: int, fps: float, size: tuple[int, int]) -> None:
-        self.frames, self.fps, self.size = frames, fps, size
+    def __init__(self, frames: int, fps: float, size: tuple[int, int], pace_s: float = 0.0) -> None:
+        self.frames, self.fps, self.size, self.pace_s = frames, fps, size, pace_s
         self.frame_count: int | None = frames
         self.skipped = 0
         self.truncated = False
@@ -53,6 +54,8 @@ class SceneReader:
     def read(self) -> tuple[np.ndarray, float] | None:
         if self.total >= self.frames:
             return None
+        if self.pace_s:
+            time.sleep(self.pace_s)  # frames arrive like a camera's, `pace_s` apart
         w, h = self.size
         image = np.full((h, w, 3), 90, np.uint8)
         image[0, 0, 0], image[0, 0, 1], image[0, 0, 2] = self.total % 256, (self.total // 256) % 256, self.total // 65536
@@ -89,9 +92,9 @@ class WalkingScene:
         """Person boxes in view at a frame."""
         return [box for _, box in self.in_view(index)]
 
-    def reader(self) -> SceneReader:
-        """A reader that plays the scene once."""
-        return SceneReader(self.frames, self.FPS, (self.W, self.H))
+    def reader(self, pace_s: float = 0.0) -> SceneReader:
+        """A reader that plays the scene once, each frame `pace_s` seconds after the last."""
+        return SceneReader(self.frames, self.FPS, (self.W, self.H), pace_s)
 
     @staticmethod
     def index(image: np.ndarray) -> int:

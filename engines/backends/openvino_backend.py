@@ -4,12 +4,12 @@ AMX), with a compiled-model cache."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from engines.backends.base import RawOutputs
+from engines.cache import cache_root
 from engines.errors import EngineError
 from engines.onnx_model import INPUT_NAME, OUTPUT_NAMES, check_onnx_path
 
@@ -17,8 +17,8 @@ PRECISIONS = {"fp32": "f32", "bf16": "bf16"}
 
 
 def default_cache_dir() -> Path:
-    """Where compiled models are cached (`$XDG_CACHE_HOME/fashion-stream/openvino`)."""
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fashion-stream" / "openvino"
+    """Where compiled models are cached (`$FASHION_STREAM_CACHE/openvino`, else `~/.cache/fashion-stream/openvino`)."""
+    return cache_root() / "openvino"
 
 
 def cpu_has_bf16(core) -> bool:

@@ -190,7 +190,8 @@ def text_report(data: ReportData, filt: ReportFilter, shown_store: str) -> str:
         if person["dwell_s"] is not None:
             per_source[person["source"]].append(person["dwell_s"])
     people_rows = [[source, sum(p["source"] == source for p in data.people), _median(d), _mean(d)] for source, d in sorted(per_source.items())]
-    people_rows.append(["all", len(data.people), _median(dwell_values(data)), _mean(dwell_values(data))])
+    everyone = dwell_values(data)
+    people_rows.append(["all", len(data.people), _median(everyone), _mean(everyone)])
     lines.append(format_table(["source", "people", "median s in view", "mean s in view"], people_rows))
     zones = zone_dwell(data)
     if zones:

@@ -19,6 +19,7 @@ to n. Opening a store applies the missing migrations; a store from a newer versi
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,9 +129,14 @@ def open_store(target: str | Path, create: bool = True) -> Engine:
         migrate(engine, create)
     except SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StreamError(f"cannot open event store {shown}: {reason}") from exc
+        raise StreamError(f"cannot open event store {shown}: {db_reason(exc)}") from exc
     return engine
+
+
+def db_reason(exc: SQLAlchemyError) -> str:
+    """The database's own reason for an error, in one line (without SQLAlchemy's help link)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
 
 
 def schema_version(connection: Connection) -> int:

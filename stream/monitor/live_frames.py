@@ -28,6 +28,7 @@ class SourceView:
     time: float = 0.0
     people: list[dict[str, Any]] = field(default_factory=list)
     garments: int = 0
+    encoded_at: float = 0.0  # monotonic time of the last JPEG
     processed: deque = field(default_factory=lambda: deque(maxlen=2000))  # monotonic times of processed frames
 
     def processed_fps(self, now: float) -> float:
@@ -47,7 +48,6 @@ class LiveFrames(Sink):
         self.annotator = ResultAnnotator()
         self.views: dict[str, SourceView] = {}
         self._changed = threading.Condition()
-        self._last_encode: dict[str, float] = {}
 
     def write(self, result: FrameResult) -> None:
         """Note the frame; encode it when the source's last JPEG is older than 1/max_fps."""
@@ -60,9 +60,9 @@ class LiveFrames(Sink):
                                                           for slot, entry in result.outfits.get(int(person), {}).items() if entry.label}}
                        for person in track_ids(result.people)]
         view.garments = len(result.garments)
-        if now - self._last_encode.get(source, 0.0) < 1.0 / self.max_fps:
+        if now - view.encoded_at < 1.0 / self.max_fps:
             return
-        self._last_encode[source] = now
+        view.encoded_at = now
         ok, encoded = cv2.imencode(".jpg", self.annotator.annotate(result), [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if ok:
             with self._changed:

@@ -45,7 +45,7 @@ class Monitor:
     def __init__(self, pipeline: Pipeline, address: str) -> None:
         self.frames = LiveFrames()
         self.status = RunStatus(pipeline, self.frames)
-        self.metrics = RunMetrics(self._metric_status)
+        self.metrics = RunMetrics(self.status.snapshot)
         self.stopping = threading.Event()
         host, port = parse_address(address)
         handler = type("Handler", (MonitorHandler,), {"monitor": self})
@@ -64,9 +64,6 @@ class Monitor:
         host, port = self.server.server_address[:2]
         host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}/"
-
-    def _metric_status(self) -> dict[str, Any]:
-        return self.status.snapshot()
 
     def start(self) -> Monitor:
         """Serve on a background thread."""

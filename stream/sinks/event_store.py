@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import socket
 import time
 from collections import defaultdict
@@ -84,7 +83,7 @@ class EventStoreSink(Sink):
                 assert key is not None
                 return int(key[0])
         except SQLAlchemyError as exc:
-            raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)}") from exc
+            raise StreamError(f"cannot write event store {self.shown}: {store.db_reason(exc)}") from exc
 
     # --- gathering rows ----------------------------------------------------------------------
     def _insert(self, table: Table, **values: Any) -> None:
@@ -165,13 +164,13 @@ class EventStoreSink(Sink):
             self._commit()
         except (OperationalError, InterfaceError) as exc:  # the database is unreachable (restarting, network): retry later
             if self._pending > self.settings.max_pending_rows:
-                raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)} ({self._pending} rows not written)") from exc
+                raise StreamError(f"cannot write event store {self.shown}: {store.db_reason(exc)} ({self._pending} rows not written)") from exc
             if not self._retry_at:
-                log.warning("event store %s: %s; keeping %d rows and retrying", self.shown, _reason(exc), self._pending)
+                log.warning("event store %s: %s; keeping %d rows and retrying", self.shown, store.db_reason(exc), self._pending)
             self._retry_at = time.monotonic() + 2.0
             return
         except SQLAlchemyError as exc:
-            raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)}") from exc
+            raise StreamError(f"cannot write event store {self.shown}: {store.db_reason(exc)}") from exc
         if self._retry_at:
             log.info("event store %s: written again", self.shown)
         self._retry_at = 0.0
@@ -195,12 +194,7 @@ class EventStoreSink(Sink):
             try:
                 self._commit()
             except SQLAlchemyError as exc:
-                raise StreamError(f"cannot write event store {self.shown}: {_reason(exc)} ({self._pending} rows not written)") from exc
+                raise StreamError(f"cannot write event store {self.shown}: {store.db_reason(exc)} ({self._pending} rows not written)") from exc
         finally:
             self.engine.dispose()
 
-
-def _reason(exc: SQLAlchemyError) -> str:
-    """The database's own one-line reason."""
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    return re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)

@@ -48,7 +48,6 @@ class Recording:
 
     def __init__(self, writer: VideoWriter, path: Path, size_wh: tuple[int, int], started: float) -> None:
         self.writer, self.path, self.size_wh, self.started = writer, path, size_wh, started
-        self.frames = 0
 
 
 @SINKS.register(VideoSinkSettings)
@@ -63,9 +62,7 @@ class AnnotatedVideoSink(Sink):
         self.settings = settings or VideoSinkSettings(default_fps=default_fps)
         self.default_fps = default_fps
         self.recordings: dict[str, Recording] = {}
-        self.frames_written: dict[str, int] = {}
         self.paths: dict[str, Path] = {}  # each source's current (or only) file
-        self.segments: dict[str, list[Path]] = {}  # each live source's finished and current segments
         self.annotator = ResultAnnotator()
 
     @classmethod
@@ -91,9 +88,6 @@ class AnnotatedVideoSink(Sink):
         writer = open_video_writer(path, fps, size_wh, timed=frame.live)
         log.info("writing %s (%s, %dx%d @ %.2f fps)", path, writer.codec, *size_wh, fps)
         self.paths[frame.source_id] = path
-        self.frames_written.setdefault(frame.source_id, 0)
-        if frame.live:
-            self.segments.setdefault(frame.source_id, []).append(path)
         return Recording(writer, path, size_wh, frame.wall_time)
 
     def _recording_for(self, result: FrameResult) -> Recording:
@@ -125,7 +119,6 @@ class AnnotatedVideoSink(Sink):
         for path in removed:
             path.unlink(missing_ok=True)
             log.info("retention: removed %s", path)
-        self.segments[source_id] = [p for p in self.segments.get(source_id, []) if p not in removed]
 
     def write(self, result: FrameResult) -> None:
         """Draw the result and append it to its source's video, at its time for a live source."""
@@ -140,8 +133,6 @@ class AnnotatedVideoSink(Sink):
             recording.writer.write(image, frame.wall_time - recording.started)
         else:
             recording.writer.write(image)
-        recording.frames += 1
-        self.frames_written[frame.source_id] += 1
 
     def close(self) -> None:
         """Finalize every video (each is closed even if another fails)."""
