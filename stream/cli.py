@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
     detect.add_argument("--out", type=Path, default=Path("out/detect"), help="output folder (default out/detect)")
     add_flags(detect, "detector", DetectorSettings, DETECTOR_FLAGS)
+    add_attribute_options(detect)
 
     run = commands.add_parser("run", help="run the streaming pipeline on videos, folders, webcams or network streams")
     run.add_argument("--config", type=Path, default=None, help="YAML run config (see configs/)")
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-tracking", action="store_true", help="detections only: no people, tracks or outfits")
     add_flags(run, "settings", RunConfig, RUN_FLAGS)
+    add_attribute_options(run)
 
     run.add_argument("--store", default=None, metavar="URL_OR_FILE",
                      help="event store of the `store` sink (added when the sinks lack one): a SQLite file or a database URL")
@@ -89,6 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
     engine.add_argument("--max-batch", type=int, default=8)
     return parser
+
+
+def add_attribute_options(parser: argparse.ArgumentParser) -> None:
+    """`--attributes` and `--attributes-model`: Fashionpedia attributes of each garment (a CLIP model)."""
+    from engines.attributes import DEFAULT_CLIP_MODEL
+
+    parser.add_argument("--attributes", action="store_true", help="score Fashionpedia's attributes of each garment with a CLIP model")
+    parser.add_argument("--attributes-model", default=None, metavar="HUB_ID_OR_DIR",
+                        help=f"the CLIP model of --attributes (implies it; default {DEFAULT_CLIP_MODEL})")
+
+
+def attribute_scorer(args: argparse.Namespace):
+    """The attribute scorer `--attributes` asks for (None without it)."""
+    from engines.attributes import AttributeScorer, AttributeSettings
+
+    if not (args.attributes or args.attributes_model):
+        return None
+    return AttributeScorer(AttributeSettings(**({"model": args.attributes_model} if args.attributes_model else {})))
 
 
 def detector_settings(args: argparse.Namespace):
@@ -133,7 +153,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     images = collect_images(args.inputs)  # fail fast, before the model loads
     prepare_output_dir(args.out)
     detector = YolosDetector.from_settings(detector_settings(args))
-    report = run_detect(images, detector, args.out)
+    report = run_detect(images, detector, args.out, scorer=attribute_scorer(args))
     if report.counts:
         print(report.table(detector.taxonomy.all_groups))
     print(f"wrote {len(report.counts)} JSON + PNG pair(s) to {args.out}", file=sys.stderr)
@@ -164,6 +184,14 @@ def run_config_from(args: argparse.Namespace):
         data["progress"] = False
     if args.no_tracking:
         data["tracking"]["enabled"] = False
+    if args.attributes or args.attributes_model:
+        stage = next((stage for stage in data["stages"] if stage.get("type") == "attributes"), None)
+        if stage is None:
+            stage = {"type": "attributes"}
+            data["stages"].append(stage)
+        if args.attributes_model:
+            stage["model"] = args.attributes_model
+        given[("stages",)] = "--attributes-model" if args.attributes_model else "--attributes"
     if args.store:
         store = next((sink for sink in data["sinks"] if sink.get("type") == "store"), None)
         if store is None:

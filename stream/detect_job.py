@@ -10,12 +10,13 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
+from engines.attributes import AttributeScorer
 from engines.detector import YolosDetector
 from stream.annotate import GarmentAnnotator
 from stream.errors import ImageReadError, StreamError
 from stream.image_files import IMAGE_SUFFIXES, find_images, read_image
 from stream.io import format_table, group_counts, prepare_output_dir, write_json_atomically
-from stream.records import detection_items
+from stream.tagging import ImageTagger, image_document
 
 
 @dataclass
@@ -51,11 +52,14 @@ def collect_images(inputs: list[str]) -> list[Path]:
     return images
 
 
-def run_detect(images: list[Path], detector: YolosDetector, out_dir: Path, show_progress: bool = True) -> DetectReport:
-    """Detect garments in every image; unreadable ones are reported and skipped, the rest still written."""
+def run_detect(images: list[Path], detector: YolosDetector, out_dir: Path, show_progress: bool = True,
+               scorer: AttributeScorer | None = None, min_score: float = 0.5) -> DetectReport:
+    """Detect garments (with colours, and attributes when a scorer is given) in every image;
+    unreadable ones are reported and skipped, the rest still written."""
     out_dir = prepare_output_dir(out_dir)
     annotator_cache: dict[tuple[int, int], GarmentAnnotator] = {}
     report, used_stems = DetectReport(), set[str]()
+    tagger = ImageTagger(detector, scorer, min_score)
     for path in tqdm(images, desc="detect", unit="img", disable=not show_progress or len(images) < 2):
         try:
             frame = read_image(path)
@@ -63,19 +67,10 @@ def run_detect(images: list[Path], detector: YolosDetector, out_dir: Path, show_
             report.failures.append(str(exc))
             tqdm.write(f"error: {exc}", file=sys.stderr)
             continue
-        detections = detector.detect([frame])[0]
+        detections = tagger.tag([frame])[0]
         stem = _unique_stem(path, used_stems)
-        write_json_atomically(
-            out_dir / f"{stem}.json",
-            {
-                "image": str(path),
-                "width": frame.shape[1],
-                "height": frame.shape[0],
-                "model": detector.settings.model,
-                "threshold": detector.settings.threshold,
-                "items": [item.line() for item in detection_items(detections)],
-            },
-        )
+        write_json_atomically(out_dir / f"{stem}.json",
+                              image_document(str(path), frame, detections, detector.settings.model, detector.settings.threshold))
         annotator = annotator_cache.setdefault(frame.shape[:2], GarmentAnnotator(frame.shape[:2]))
         if not cv2.imwrite(str(out_dir / f"{stem}.png"), annotator.annotate(frame, detections)):
             raise StreamError(f"cannot write {out_dir / f'{stem}.png'}")

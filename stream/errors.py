@@ -9,3 +9,7 @@ class StreamError(EngineError):
 
 class ImageReadError(StreamError):
     """An image file is missing, unreadable, corrupt or unsupported."""
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image has more pixels than the limit (refused before it is decoded)."""

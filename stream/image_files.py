@@ -6,6 +6,7 @@ CMYK and 16-bit images are converted. Nothing else in the product decodes image 
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from stream.errors import ImageReadError
+from stream.errors import ImageReadError, ImageTooLargeError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -52,9 +53,9 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
-def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
+def _check_size(path: Path | str, width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
-        raise ImageReadError(
+        raise ImageTooLargeError(
             f"image too large: {path} is {width}x{height} ({width * height / 1e6:.0f} MP, limit {max_pixels / 1e6:.0f} MP)"
         )
 
@@ -66,17 +67,37 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
         raise ImageReadError(f"image not found: {path}")
     if path.is_dir():
         raise ImageReadError(f"{path} is a directory, not an image")
+    return _decode(path, path, max_pixels)
+
+
+def decode_image(data: bytes, name: str = "upload", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode an encoded image (JPEG, PNG, ...) held in memory, as `read_image` reads a file.
+
+    Args:
+        data: the file's bytes.
+        name: what to call it in errors.
+        max_pixels: larger images are refused before they are decoded (`ImageTooLargeError`).
+
+    Returns:
+        The upright BGR uint8 frame.
+    """
+    if not data:
+        raise ImageReadError(f"empty image: {name} has no bytes")
+    return _decode(io.BytesIO(data), name, max_pixels)
+
+
+def _decode(source: Path | io.BytesIO, name: Path | str, max_pixels: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             # Pillow's own guard stays on (process-wide, for everyone); it warns from 89 MP, below our limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
-                _check_size(path, *opened.size, max_pixels)
+            with Image.open(source) as opened:
+                _check_size(name, *opened.size, max_pixels)
                 rgb = _to_rgb_array(ImageOps.exif_transpose(opened))
     except Image.DecompressionBombError as exc:
-        raise ImageReadError(f"image too large: {path} ({str(exc).split('(')[-1].split(')')[0]}; limit {max_pixels / 1e6:.0f} MP)") from exc
+        raise ImageTooLargeError(f"image too large: {name} ({str(exc).split('(')[-1].split(')')[0]}; limit {max_pixels / 1e6:.0f} MP)") from exc
     except UnidentifiedImageError as exc:
-        raise ImageReadError(f"not an image or unsupported format: {path}") from exc
+        raise ImageReadError(f"not an image or unsupported format: {name}") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"cannot read image {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        raise ImageReadError(f"cannot read image {name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

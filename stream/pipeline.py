@@ -135,12 +135,13 @@ class Pipeline:
     def _build_stages(self) -> list[Stage]:
         from stream.stages import STAGES
 
-        stages = [STAGES.build(entry) for entry in self.config.stages]
+        configured = [STAGES.build(entry) for entry in self.config.stages]
+        stages = [stage for stage in configured if not stage.after_tracking]
         if self.config.tracking.enabled:
             stages.append(TrackingStage(self.config.tracking))
             if any(s.zones or s.lines for s in self.sources):
                 stages.append(ZoneStage({s.source_id: (s.zones, s.lines) for s in self.sources}))
-        return stages
+        return stages + [stage for stage in configured if stage.after_tracking]
 
     def stop(self) -> None:
         """Stop reading; what is queued is still processed and written."""
@@ -297,6 +298,7 @@ class Pipeline:
         final = EndEvents()
         for stage in self.stages:
             try:
+                stage.amend(final)
                 final += stage.finish()
             except Exception:
                 log.exception("stage %s failed to finish", stage.name)

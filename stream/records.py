@@ -27,6 +27,14 @@ class Record(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+class Attribute(Record):
+    """A garment attribute (Fashionpedia's ontology) and its share of its group."""
+
+    group: str = Field(description="attribute group (neckline type, textile pattern, ...)")
+    label: str
+    score: float = Field(description="share of the group (softmax over its attributes); over a track: the mean")
+
+
 class Item(Record):
     """One detection of the detector (raw, per frame)."""
 
@@ -37,6 +45,7 @@ class Item(Record):
     box: list[float] = Field(description="x1, y1, x2, y2 in pixels of the frame")
     color: str | None = Field(None, description="colour name of the garment's pixels")
     track_id: int | None = None
+    attributes: list[Attribute] | None = Field(None, description="with the attributes stage: the leading attribute of each group")
 
 
 class Track(Record):
@@ -51,6 +60,7 @@ class Track(Record):
     provisional: bool | None = Field(None, description="the label has not locked yet")
     person: int | None = Field(None, description="the garment's owner (-1: nobody yet)")
     color: str | None = None
+    attributes: list[Attribute] | None = Field(None, description="with the attributes stage: voted over the garment's track")
 
 
 class FrameRecord(Record):
@@ -77,7 +87,8 @@ class OutfitSlot(Record):
     raw: str | None
     garment: int = Field(description="the garment's track id")
     color: str | None = None
-    attributes: list[str] = Field(default_factory=list, description="garment parts seen on it (sleeve, zipper, ...)")
+    parts: list[str] = Field(default_factory=list, description="garment parts seen on it (sleeve, zipper, ...)")
+    attributes: list[Attribute] = Field(default_factory=list, description="with the attributes stage: voted over the garment's track")
 
 
 Outfit = dict[str, OutfitSlot]
@@ -178,6 +189,7 @@ def detection_items(detections: sv.Detections, decimals: int = 1) -> list[Item]:
             box=[round(float(v), decimals) for v in detections.xyxy[i]],
             color=str(detections.data["color"][i]) if "color" in detections.data else None,
             track_id=int(detections.tracker_id[i]) if detections.tracker_id is not None else None,
+            attributes=attribute_records(detections.data["attributes"][i]) if "attributes" in detections.data else None,
         ))
     return items
 
@@ -204,8 +216,14 @@ def tracked_items(tracked: sv.Detections, decimals: int = 1) -> list[Track]:
             tracks.append(Track(kind="garment", track_id=track_id, label=None if label is None else str(label), box=box,
                                 slot=str(tracked.data["slot"][i]), raw=str(tracked.data["class_name"][i]),
                                 provisional=bool(tracked.data["provisional"][i]), person=int(tracked.data["person_id"][i]),
-                                color=str(tracked.data["color"][i]) or None))
+                                color=str(tracked.data["color"][i]) or None,
+                                attributes=attribute_records(tracked.data["attributes"][i]) if "attributes" in tracked.data else None))
     return tracks
+
+
+def attribute_records(found: Any) -> list[Attribute]:
+    """`data["attributes"]` of one detection (a list of (group, label, score), or None) as records."""
+    return [Attribute(group=group, label=label, score=round(float(score), 4)) for group, label, score in (found or [])]
 
 
 def write_schemas(folder: Path) -> list[Path]:

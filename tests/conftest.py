@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.make_checkpoint import make_checkpoint
+from tools.make_checkpoint import make_checkpoint, make_clip
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -48,6 +48,12 @@ def _photo(relative: str, tmp_path_factory, shape: tuple[int, int], seed: int) -
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A tiny (hidden 32, 2 layers) YOLOS with the 46 Fashionpedia labels, saved with save_pretrained."""
     return make_checkpoint(tmp_path_factory.mktemp("yolos-tiny"), preset="tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> Path:
+    """A tiny random CLIP model with a tokenizer and image processor made locally (no Hub)."""
+    return make_clip(tmp_path_factory.mktemp("clip-tiny"), preset="tiny", seed=0)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import cv2
 import pytest
 
 from stream.cli import main
+from stream.stages.colors import MIXED, NAMES
 
 
 def test_detect_writes_json_and_annotated_png(tiny_checkpoint, street_photo, tmp_path, capsys):
@@ -21,7 +22,8 @@ def test_detect_writes_json_and_annotated_png(tiny_checkpoint, street_photo, tmp
     scores = [item["score"] for item in record["items"]]
     assert scores == sorted(scores, reverse=True) and min(scores) > 0.1
     for item in record["items"]:
-        assert set(item) == {"label", "group", "supercategory", "score", "box"}
+        assert set(item) == {"label", "group", "supercategory", "score", "box", "color"}  # no attributes unless asked
+        assert item["color"] in (*NAMES, MIXED)
         assert len(item["box"]) == 4 and item["box"][0] <= item["box"][2]
     annotated = cv2.imread(str(out / "street_outfit.png"))
     assert annotated.shape == (height, width, 3)

@@ -120,7 +120,7 @@ def test_garment_goes_to_the_right_one_of_two_overlapping_people():
     assert set(tracker.outfit(right_id, 0.4)) == {"upper"} and set(tracker.outfit(left_id, 0.4)) == {"lower"}
 
 
-def test_parts_become_attributes_of_the_garment_that_contains_them():
+def test_parts_are_listed_on_the_garment_that_contains_them():
     tracker = OutfitTracker(TrackingSettings(attribute_min_count=3))
 
     def frame(f):
@@ -129,7 +129,7 @@ def test_parts_become_attributes_of_the_garment_that_contains_them():
 
     out, _ = _walk(tracker, 12, frame)
     outfit = tracker.outfit(_person_id(out), 11 / 25)
-    assert outfit["upper"]["attributes"] == ["sleeve"] and outfit["lower"]["attributes"] == []
+    assert outfit["upper"]["parts"] == ["sleeve"] and outfit["lower"]["parts"] == []
 
 
 def test_ids_of_people_and_garments_are_unique_in_a_source():

@@ -1,10 +1,13 @@
-"""Write a randomly initialised YOLOS checkpoint with the Fashionpedia labels to a directory.
+"""Write a randomly initialised YOLOS checkpoint with the Fashionpedia labels (or a CLIP model
+with a tokenizer and image processor made here) to a directory.
 
 For tests, benchmarks and trying the product without Hub access: the weights are random, so the
-detections mean nothing, but every code path (loading, backends, export) is the real one.
+detections and attribute scores mean nothing, but every code path (loading, backends, export,
+prompt cache, crops) is the real one; the sizes are the real models', so timings are theirs.
 
     python -m tools.make_checkpoint --preset tiny  --out /tmp/yolos-tiny-random
     python -m tools.make_checkpoint --preset small --out /tmp/yolos-small-random
+    python -m tools.make_checkpoint --kind clip --preset base --out /tmp/clip-base-random
 """
 
 from __future__ import annotations
@@ -87,13 +90,67 @@ def make_checkpoint(out: str | Path, preset: str = "tiny", seed: int = 0, id2lab
     return out
 
 
+CLIP_PRESETS = {  # text / vision towers; base: ViT-B/32, fashion-clip's architecture
+    "tiny": dict(text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2),
+                 vision=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=64, patch_size=16),
+                 projection_dim=16),
+    "base": dict(text=dict(hidden_size=512, intermediate_size=2048, num_hidden_layers=12, num_attention_heads=8),
+                 vision=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, image_size=224, patch_size=32),
+                 projection_dim=512),
+}
+
+
+def write_tokenizer(out: Path) -> int:
+    """A byte-level BPE tokenizer with no merges (one token per character): CLIP's format, made here.
+
+    Returns:
+        The vocabulary size.
+    """
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import CLIPTokenizer
+
+    chars = sorted(ByteLevel.alphabet())
+    vocab = {token: i for i, token in enumerate([*chars, *(c + "</w>" for c in chars), "<|startoftext|>", "<|endoftext|>"])}
+    CLIPTokenizer(vocab=vocab, merges=[]).save_pretrained(out)
+    return len(vocab)
+
+
+def make_clip(out: str | Path, preset: str = "tiny", seed: int = 0) -> Path:
+    """Build a random `CLIPModel` from `preset` and save it with its tokenizer and image processor.
+
+    Args:
+        out: the folder to write.
+        preset: `tiny` or `base` (ViT-B/32 sizes).
+        seed: for the random weights.
+
+    Returns:
+        The folder.
+    """
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    vocab_size = write_tokenizer(out)
+    spec = CLIP_PRESETS[preset]
+    config = CLIPConfig(text_config=dict(**spec["text"], vocab_size=vocab_size, max_position_embeddings=77,
+                                         bos_token_id=vocab_size - 2, eos_token_id=vocab_size - 1, pad_token_id=vocab_size - 1),
+                        vision_config=spec["vision"], projection_dim=spec["projection_dim"])
+    torch.manual_seed(seed)
+    CLIPModel(config).eval().save_pretrained(out)
+    size = spec["vision"]["image_size"]
+    CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size}).save_pretrained(out)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    parser.add_argument("--kind", choices=("yolos", "clip"), default="yolos")
+    parser.add_argument("--preset", choices=sorted({*PRESETS, *CLIP_PRESETS}), default="tiny")
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(make_checkpoint(args.out, args.preset, args.seed))
+    print(make_clip(args.out, args.preset, args.seed) if args.kind == "clip" else make_checkpoint(args.out, args.preset, args.seed))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Stages: work done on each batch of results after the detector and before the tracker (the
-tracker itself is the last stage). A stage measures or adds to results; it never reads frames
+"""Stages: work done on each batch of results after the detector and before the tracker (a stage
+with `after_tracking` runs after it, on the tracked people and garments). A stage measures or adds to results; it never reads frames
 from a source and never writes outputs.
 
 Every module of this folder is imported here, so a stage defined in a new file registers itself
@@ -19,9 +19,13 @@ class Stage:
     """One step of the pipeline after the detector; subclasses override what they need."""
 
     name = "stage"
+    after_tracking = False  # True: runs after the tracker (and zones), on tracked garments
 
     def process(self, results: list[FrameResult]) -> None:
         """Add to the results of one batch, in order (per-source order is kept)."""
+
+    def amend(self, events: list[Any]) -> None:
+        """Add to the end-of-run events that the stages before this one raised (`leave` with its outfit)."""
 
     def finish(self) -> list[Any]:
         """Events raised when the run ends (delivered to every sink)."""

@@ -261,7 +261,7 @@ class OutfitTracker:
         worn.sort(key=lambda g: (SLOTS.index(g.slot), g.garment_id))
         return {g.entry_key: {"label": g.stabilizer.label, "confidence": round(g.stabilizer.confidence, 3), "provisional": not g.stabilizer.locked,
                               "since_s": round(t - g.label_since, 2), "raw": g.stabilizer.raw, "garment": g.garment_id,
-                              "color": g.color(s.attribute_min_count), "attributes": g.attributes(s.attribute_min_count)} for g in worn}
+                              "color": g.color(s.attribute_min_count), "parts": g.seen_parts(s.attribute_min_count)} for g in worn}
 
     def _update_outfits(self, t: float, events: list[dict]) -> dict[int, dict[str, dict]]:
         """Every person's outfit at `t`, and the events its changes raise.

@@ -54,7 +54,7 @@ class GarmentTrack:
         if self.stabilizer.label != self.shown:
             self.shown, self.label_since = self.stabilizer.label, t
 
-    def attributes(self, min_count: int) -> list[str]:
+    def seen_parts(self, min_count: int) -> list[str]:
         """Parts seen on it at least `min_count` times (sleeve, collar, zipper, ...)."""
         return sorted(label for label, count in self.parts.items() if count >= min_count)
 
