@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CPU build of torch 2.13.0 (on PyPI it is the CUDA build on Linux x86-64 GPU machines too).
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= onnx,openvino,postgres,parquet,dev
+EXTRAS ?= onnx,openvino,postgres,parquet,serve,dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
 SOURCE ?=

@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_options(commands.add_parser("report", help="tables, an HTML report with charts, and exports from an event store"))
 
+    from stream.serve_job import add_serve_options
+
+    add_serve_options(commands.add_parser("serve", help="answer images over gRPC (Tag My Outfit's contract) or HTTP"))
+
     export = commands.add_parser("export", help="export the model for a faster engine")
     formats = export.add_subparsers(dest="format", required=True, parser_class=OneLineParser)
     add_export_options(formats.add_parser("onnx", help="ONNX file (fixed input size, dynamic batch) for --backend onnx/tensorrt"))
@@ -248,7 +252,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report(args)
 
 
-COMMANDS = {"detect": cmd_detect, "run": cmd_run, "export": cmd_export, "report": cmd_report}
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve images over gRPC or HTTP (see `stream.serve_job`)."""
+    from stream.serve_job import cmd_serve as serve
+
+    return serve(args)
+
+
+COMMANDS = {"detect": cmd_detect, "run": cmd_run, "export": cmd_export, "report": cmd_report, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

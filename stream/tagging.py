@@ -29,20 +29,30 @@ class ImageTagger:
         self.detector = detector
         self.scorer = scorer
         self.min_score = min_score
-        self.last_scored: list[list[Any]] = []  # the full attribute scores of the last batch (per image, per box)
 
-    def tag(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
-        """Detections for each BGR image, in one detector batch, with `color` and `attributes` in `data`."""
+    def tag(self, images: Sequence[np.ndarray], attributes: Sequence[bool] | None = None) -> list[sv.Detections]:
+        """Detections for each BGR image, in one detector batch, with `color` in `data` and, where
+        scored, `attributes` (each group's leader at `min_score` or more) and `attribute_scores`
+        (every share: a `GarmentAttributes` per box).
+
+        Args:
+            images: the frames.
+            attributes: which images to score attributes for (default: all, when there is a scorer).
+
+        Returns:
+            One `sv.Detections` per image.
+        """
         found = self.detector.detect(list(images)) if images else []
         for image, detections in zip(images, found):
             with_colors(image, detections)
-        self.last_scored = []
-        if self.scorer is not None:
-            labels = [[str(n) for n in d.data.get("class_name", [])] for d in found]
-            self.last_scored = self.scorer.score_many([(image, d.xyxy, names) for image, d, names in zip(images, found, labels)])
-            for detections, per_box in zip(found, self.last_scored):
-                if len(detections):
-                    detections.data["attributes"] = leading(per_box, self.min_score)
+        wanted = [i for i, want in enumerate(attributes or [True] * len(found)) if want and len(found[i])]
+        if self.scorer is not None and wanted:
+            jobs = [(images[i], found[i].xyxy, [str(n) for n in found[i].data["class_name"]]) for i in wanted]
+            for i, per_box in zip(wanted, self.scorer.score_many(jobs)):
+                found[i].data["attributes"] = leading(per_box, self.min_score)
+                column = np.empty(len(per_box), dtype=object)
+                column[:] = per_box
+                found[i].data["attribute_scores"] = column
         return found
 
 
