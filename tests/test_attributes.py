@@ -211,3 +211,10 @@ def test_run_puts_voted_attributes_on_tracks_outfits_and_leave_events(tiny_clip,
     events = [json.loads(line) for line in (out / "outfit_events.jsonl").read_text().splitlines()]
     leaves = [e for e in events if e["event"] == "leave"]
     assert leaves and all(slot["attributes"] for e in leaves for slot in e["outfit"].values())
+
+
+def test_frames_with_nobody_tracked_are_passed_over(scorer):
+    stage = AttributeStage(AttributeStageSettings(model="unused"), scorer=scorer)
+    empty = FrameResult(Frame("cam", 0, 0.0, 0.0, np.zeros((48, 64, 3), np.uint8)), sv.Detections.empty(), tracked=sv.Detections.empty())
+    stage.process([empty])
+    assert stage.tracks == {}

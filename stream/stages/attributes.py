@@ -107,10 +107,11 @@ class AttributeStage(Stage):
 
     def _due_tracks(self, result: FrameResult) -> list[tuple[int, str]]:
         """(row in `tracked`, label) of the garments of this frame that are due a sample."""
-        tracked, due = result.tracked, []
-        assert tracked is not None and tracked.tracker_id is not None
+        tracked, due = result.tracked, list[tuple[int, str]]()
+        if tracked is None or len(tracked) == 0 or tracked.tracker_id is None:
+            return due
         t = result.frame.pts
-        for row in np.flatnonzero(tracked.data["kind"] == "garment") if len(tracked) else []:
+        for row in np.flatnonzero(tracked.data["kind"] == "garment"):
             label = tracked.data["label"][row] or tracked.data["class_name"][row]
             key = (result.frame.source_id, int(tracked.tracker_id[row]))
             votes = self.tracks.get(key)
@@ -139,9 +140,8 @@ class AttributeStage(Stage):
 
     def _publish(self, result: FrameResult) -> None:
         tracked = result.tracked
-        assert tracked is not None and tracked.tracker_id is not None
         voted = self._voted(result.frame.source_id)
-        if len(tracked):
+        if tracked is not None and len(tracked) and tracked.tracker_id is not None:
             column = np.empty(len(tracked), dtype=object)
             column[:] = [voted.get(int(tid)) if kind == "garment" else None for tid, kind in zip(tracked.tracker_id, tracked.data["kind"])]
             tracked.data["attributes"] = column
