@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import logging
 import signal
 import threading
@@ -58,6 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from stream.service.core import TaggingService
 
     config = service_config(args)
+    needed = ("grpc", "grpc_health", "grpc_reflection") if args.protocol == "grpc" else ("fastapi", "uvicorn", "multipart")
+    for module in needed:
+        if importlib.util.find_spec(module) is None:
+            raise StreamError(f"serve {args.protocol} needs the 'serve' extra ({module} is missing): pip install 'fashion-stream[serve]'")
     service = TaggingService(config)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

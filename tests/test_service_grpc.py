@@ -278,3 +278,15 @@ def test_a_port_in_use_is_a_one_line_error(models, capsys):
         rc = main(["serve", "http", "--model", str(models[0]), "--no-attributes", "--port", str(port)])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and err[-1].startswith("error: option --port: cannot listen on 127.0.0.1:") and time.monotonic() - start < 60
+
+
+def test_the_shipped_service_config_holds_the_defaults_and_bad_options_are_one_line(models, capsys):
+    from stream.cli import build_parser, main
+    from stream.serve_job import service_config
+    from stream.service.settings import ServiceConfig
+
+    assert service_config(build_parser().parse_args(["serve", "grpc", "--config", str(REPO / "configs/service.yaml")])) == ServiceConfig()
+    for args, expected in ((["--port", "70000"], "error: option --port: "), (["--workers", "0"], "error: option --workers: "),
+                           (["--set", "server.colour=1"], "error: option --set server.colour: unknown key 'server.colour'")):
+        assert main(["serve", "grpc", "--model", str(models[0]), *args]) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1].startswith(expected), args

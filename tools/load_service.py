@@ -84,22 +84,33 @@ def row(name: str, clients: int, outcome: dict, sent: int) -> list:
             f"{len(outcome['latencies']) / outcome['wall']:.1f}", f"{p50:.0f}", f"{p95:.0f}"]
 
 
-def measure(service_factory: Callable[[], TaggingService], requests: int, clients: int, size: tuple[int, int]) -> tuple[list, dict]:
-    """Concurrent, then one at a time, on the same server and pictures; the table rows and the batch sizes."""
+def measure(service_factory: Callable[[], TaggingService], requests: int, clients: int, size: tuple[int, int],
+            rounds: int = 1) -> tuple[list, dict, list[float]]:
+    """Rounds of (concurrent, then one at a time) on the same server and pictures.
+
+    Returns:
+        The table rows (round by round), the detector's batch sizes under concurrency, and each
+        round's throughput ratio (concurrent / one at a time).
+    """
     service = service_factory()
     server, port, health = build_server(service, "127.0.0.1", 0)
     payloads = [photo(*size, seed=i) for i in range(requests)]
+    alone = max(clients * 4, requests // 4)
+    rows, ratios, batches = [], [], {}
     try:
         run_load(port, payloads[:clients], clients)  # warm-up
-        service.batcher.batch_sizes.clear()
-        concurrent = run_load(port, payloads, clients)
-        batches = dict(sorted(service.batcher.batch_sizes.items()))
-        sequential = run_load(port, payloads[: max(clients * 4, requests // 4)], 1)
+        for index in range(rounds):
+            service.batcher.batch_sizes.clear()
+            concurrent = run_load(port, payloads, clients)
+            batches = dict(sorted(service.batcher.batch_sizes.items()))
+            sequential = run_load(port, payloads[:alone], 1)
+            name = f" (round {index + 1})" if rounds > 1 else ""
+            rows += [row("concurrent" + name, clients, concurrent, requests), row("one at a time" + name, 1, sequential, alone)]
+            ratios.append((len(concurrent["latencies"]) / concurrent["wall"]) / (len(sequential["latencies"]) / sequential["wall"]))
     finally:
         drain(server, health, 5)
         service.close()
-    rows = [row("concurrent", clients, concurrent, requests), row("one at a time", 1, sequential, max(clients * 4, requests // 4))]
-    return rows, batches
+    return rows, batches, ratios
 
 
 def main() -> None:
@@ -110,6 +121,7 @@ def main() -> None:
     parser.add_argument("--attributes-model", help="CLIP model (default: a tiny random one; 'none' for no attributes)")
     parser.add_argument("--size", type=int, nargs=2, default=(480, 640), metavar=("H", "W"), help="picture size")
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (concurrent, one at a time), for the spread of the ratio")
     args = parser.parse_args()
     print(cpu_description())
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,11 +133,11 @@ def main() -> None:
                                                "server": {"workers": args.clients, "batch_size": args.batch_size}})
         detector = YolosDetector.from_settings(config.detector)
         scorer = AttributeScorer(AttributeSettings(model=clip)) if clip else None
-        rows, batches = measure(lambda: TaggingService(config, detector=detector, scorer=scorer), args.requests, args.clients,
-                                tuple(args.size))
+        rows, batches, ratios = measure(lambda: TaggingService(config, detector=detector, scorer=scorer), args.requests, args.clients,
+                                        tuple(args.size), args.rounds)
     print(format_table(["run", "clients", "sent", "answered", "lost", "req/s", "p50 ms", "p95 ms"], rows))
-    print(f"throughput concurrent / one at a time: {float(rows[0][5]) / float(rows[1][5]):.2f}x; "
-          f"detector batch sizes (size: calls): {batches}")
+    print(f"throughput concurrent / one at a time, per round: {' '.join(f'{r:.2f}' for r in ratios)} "
+          f"(median {np.median(ratios):.2f}x); detector batch sizes under concurrency (size: calls): {batches}")
 
 
 if __name__ == "__main__":
