@@ -48,7 +48,8 @@ class FrameResult:
     """What the pipeline made of one frame.
 
     `detections` are the detector's (an `sv.Detections` in frame pixels with `class_name`,
-    `group`, `supercategory` and, with the `colors` stage, `color` in `data`); `reused` marks
+    `group`, `supercategory` and, with the `colors` stage, `color` in `data`; without tracking, the
+    `attributes` stage adds `attributes`); `reused` marks
     detections carried over by `detect_every`. With tracking on: `tracked` holds people and
     garments with track ids and stable labels (`people` and `garments` split it), `outfits` each
     person's current outfit (person track id -> slot -> `OutfitSlot`), `events` the outfit events
@@ -79,5 +80,6 @@ class FrameResult:
 
     @property
     def garments(self) -> sv.Detections:
-        """Tracked garments (`tracker_id`, and `label`, `slot`, `person_id`, `color`, `provisional` in `data`)."""
+        """Tracked garments (`tracker_id`, and `label`, `slot`, `person_id`, `color`, `provisional` and, with the
+        `attributes` stage, `attributes` in `data`)."""
         return self._kind("garment")

@@ -50,8 +50,9 @@ def service_config(args: argparse.Namespace):
     except ValidationError as exc:
         error = exc.errors()[0]
         location = tuple(error["loc"])
-        blamed = next((option for prefix, option in given.items() if location[: len(prefix)] == prefix), args.config or "settings")
-        raise StreamError(f"option {blamed}: {describe(error, data)}" if blamed in given.values() else f"{blamed}: {describe(error, data)}") from exc
+        option = next((option for prefix, option in given.items() if location[: len(prefix)] == prefix), None)
+        where = f"option {option}" if option else str(args.config or "settings")
+        raise StreamError(f"{where}: {describe(error, data)}") from exc
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

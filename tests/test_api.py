@@ -229,9 +229,9 @@ def test_every_line_a_run_writes_is_a_valid_record(tiny_checkpoint, shop, capsys
     assert events and all(e.time > 1e9 and 0 <= e.frame < FRAMES for e in events)
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in (REPO / "configs").glob("*.yaml") if p.name != "service.yaml"), ids=lambda p: p.name)
 def test_the_shipped_configs_are_valid(path):
     from stream.config import load_config
 
-    config = load_config(path)
+    config = load_config(path)  # run configs (service.yaml, a service config, is checked in test_service_grpc.py)
     assert [stage.type for stage in config.stages] == ["colors"]
