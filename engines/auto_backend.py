@@ -2,9 +2,10 @@
 measurement cached per model file, CPU, engine versions and threads.
 
 A checkpoint runs on PyTorch (the other engines need an exported .onnx). An exported model is
-measured on ONNX Runtime and, when installed, OpenVINO (at the settings' precision): a warm-up
-and three interleaved calls each on a batch of one frame of the model's input size; the faster
-wins. On a CUDA device with TensorRT installed, TensorRT is chosen without measuring.
+measured on ONNX Runtime and, when installed, OpenVINO — in FP32 and, where the CPU has BF16 and
+the settings leave the precision to `auto`, in BF16 too: a warm-up and three interleaved calls each
+on a batch of one frame of the model's input size; the fastest wins. On a CUDA device with
+TensorRT installed, TensorRT is chosen without measuring.
 """
 
 from __future__ import annotations
@@ -59,11 +60,17 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
+def _candidate_settings(settings: DetectorSettings, name: str) -> DetectorSettings:
+    """The settings a candidate name ("onnx", "openvino", "openvino-bf16") stands for."""
+    backend, _, precision = name.partition("-")
+    return settings.model_copy(update={"backend": backend, **({"precision": precision} if precision else {})})
+
+
 def _measure(settings: DetectorSettings, candidates: list[str], input_hw: tuple[int, int]) -> dict[str, float]:
-    """Median seconds per call of each candidate backend, interleaved."""
+    """Median seconds per call of each candidate, interleaved."""
     from engines.detector import make_backend
 
-    backends = {name: make_backend(settings.model_copy(update={"backend": name})) for name in candidates}
+    backends = {name: make_backend(_candidate_settings(settings, name)) for name in candidates}
     batch = np.random.default_rng(0).standard_normal((1, 3, *input_hw)).astype(np.float32)
     times: dict[str, list[float]] = {name: [] for name in candidates}
     try:
@@ -80,25 +87,40 @@ def _measure(settings: DetectorSettings, candidates: list[str], input_hw: tuple[
     return {name: float(np.median(values)) for name, values in times.items()}
 
 
-def choose_backend(settings: DetectorSettings) -> tuple[str, str]:
-    """The backend `auto` stands for, and why (a line for the log).
+def _openvino_candidates(settings: DetectorSettings) -> list[str]:
+    """OpenVINO at the settings' precision, or (precision auto) FP32 and, where the CPU has it, BF16."""
+    if importlib.util.find_spec("openvino") is None:
+        return []
+    if settings.precision != "auto":
+        return [f"openvino-{settings.precision}"]
+    import openvino as ov
+
+    from engines.backends.openvino_backend import cpu_has_bf16
+
+    return ["openvino-fp32"] + (["openvino-bf16"] if cpu_has_bf16(ov.Core()) else [])
+
+
+def choose_backend(settings: DetectorSettings) -> tuple[DetectorSettings, str]:
+    """The settings `backend: auto` stands for (engine and, for OpenVINO, precision), and why (a line for the log).
 
     Args:
         settings: detector settings with `backend: auto`.
 
     Returns:
-        (backend, reason).
+        (the settings with the chosen backend and precision, reason).
     """
     if not settings.model.endswith(".onnx"):
-        return "torch", "a checkpoint runs on PyTorch (export it to .onnx for ONNX Runtime, OpenVINO or TensorRT)"
+        return settings.model_copy(update={"backend": "torch"}), \
+            "a checkpoint runs on PyTorch (export it to .onnx for ONNX Runtime, OpenVINO or TensorRT)"
     if settings.device.startswith("cuda") or settings.device == "auto":
         import torch
 
         if torch.cuda.is_available() and importlib.util.find_spec("tensorrt") is not None:
-            return "tensorrt", "an exported model on a CUDA GPU with TensorRT installed"
-    candidates = ["onnx"] + (["openvino"] if importlib.util.find_spec("openvino") is not None else [])
+            return settings.model_copy(update={"backend": "tensorrt"}), "an exported model on a CUDA GPU with TensorRT installed"
+    candidates = ["onnx", *_openvino_candidates(settings)]
     if len(candidates) == 1:
-        return "onnx", "ONNX Runtime is the only engine installed for an exported model on this device (OpenVINO: the openvino extra)"
+        return settings.model_copy(update={"backend": "onnx"}), \
+            "ONNX Runtime is the only engine installed for an exported model on this device (OpenVINO: the openvino extra)"
     from engines.onnx_model import file_digest, read_model_info
 
     info = read_model_info(settings.model)
@@ -124,4 +146,5 @@ def choose_backend(settings: DetectorSettings) -> tuple[str, str]:
         origin = "measured now"
     best = min(timings, key=lambda name: timings[name])
     others = ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(timings.items(), key=lambda item: item[1]) if name != best)
-    return best, f"{best} {timings[best]:.0f} ms a frame vs {others} ({origin}, {platform.machine()} {cpu_signature().split(' | ')[0]})"
+    return _candidate_settings(settings, best), \
+        f"{best} {timings[best]:.0f} ms a frame vs {others} ({origin}, {platform.machine()} {cpu_signature().split(' | ')[0]})"

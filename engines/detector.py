@@ -63,9 +63,8 @@ class YolosDetector:
         if settings.backend == "auto":
             from engines.auto_backend import choose_backend
 
-            chosen, reason = choose_backend(settings)
-            log.log(logging.DEBUG if chosen == "torch" else logging.INFO, "backend auto: %s", reason)  # a checkpoint: no choice to report
-            settings = settings.model_copy(update={"backend": chosen})
+            settings, reason = choose_backend(settings)
+            log.log(logging.DEBUG if settings.backend == "torch" else logging.INFO, "backend auto: %s", reason)  # a checkpoint: no choice
         if settings.backend == "torch":
             from engines.backends.torch_backend import TorchBackend
 

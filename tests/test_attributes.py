@@ -218,3 +218,10 @@ def test_frames_with_nobody_tracked_are_passed_over(scorer):
     empty = FrameResult(Frame("cam", 0, 0.0, 0.0, np.zeros((48, 64, 3), np.uint8)), sv.Detections.empty(), tracked=sv.Detections.empty())
     stage.process([empty])
     assert stage.tracks == {}
+
+
+def test_a_batch_of_frames_asks_each_track_for_no_more_samples_than_set(scorer):
+    stage = AttributeStage(AttributeStageSettings(model="unused", samples=2, every_s=0.0), scorer=scorer)
+    before = scorer.crops_scored
+    stage.process([_tracked_frame(i, i / 10, [(2, "pants")]) for i in range(8)])  # one batch of 8 frames
+    assert scorer.crops_scored - before == 2 and stage.tracks[("cam", 2)].samples == 2

@@ -32,11 +32,21 @@ def test_auto_measures_the_engines_once_and_takes_the_faster(exports, tmp_path, 
     first = YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), device="cpu"))
     cached = json.loads((tmp_path / "auto_backend.json").read_text())
     [entry] = cached.values()
-    assert set(entry["ms"]) == {"onnx", "openvino"} and measured == [["onnx", "openvino"]]
-    assert first.settings.backend == min(entry["ms"], key=entry["ms"].get)  # the faster one
+    import openvino as ov
+
+    from engines.backends.openvino_backend import cpu_has_bf16
+
+    expected = ["onnx", "openvino-fp32"] + (["openvino-bf16"] if cpu_has_bf16(ov.Core()) else [])  # engines and precisions
+    assert list(entry["ms"]) == expected and measured == [expected]
+    fastest = min(entry["ms"], key=entry["ms"].get)
+    assert first.settings.backend == fastest.split("-")[0]
+    if fastest.startswith("openvino"):
+        assert first.settings.precision == fastest.split("-")[1] == first.backend.precision
     assert "measured now" in caplog.text
     second = YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), device="cpu"))
     assert second.settings.backend == first.settings.backend and len(measured) == 1  # from the cache
     assert "measured earlier" in caplog.text
     forced = YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), device="cpu", backend="onnx"))
     assert forced.settings.backend == "onnx"  # the user can always force one
+    fp32 = YolosDetector.from_settings(DetectorSettings(model=str(exports["fp32"]), device="cpu", precision="fp32"))
+    assert measured[-1] == ["onnx", "openvino-fp32"] and fp32.settings.precision == "fp32"  # a forced precision is kept

@@ -90,6 +90,23 @@ def test_onnx_runtime_fp32_gives_the_same_detections_as_pytorch(exports, frames,
     assert_same_as_torch(detector.detect(frames), torch_detections)
 
 
+def test_onnx_runtime_on_the_cpu_runs_a_batch_one_image_at_a_time_with_the_same_outputs(exports):
+    detector = _onnx_detector(exports["fp32"])
+    session, sizes = detector.backend.session, []
+
+    class Spy:  # the session's own run, counting the images of each call
+        def run(self, names, feed):
+            sizes.append(len(feed["pixel_values"]))
+            return session.run(names, feed)
+
+    pixels = np.random.default_rng(0).standard_normal((3, 3, *CANVAS)).astype(np.float32)
+    detector.backend.session = Spy()
+    split = detector.backend.infer(pixels)
+    assert sizes == [1, 1, 1], "peak memory of one image, not of the batch (README)"
+    logits, boxes = session.run(None, {"pixel_values": pixels})
+    assert np.array_equal(split.logits, logits) and np.array_equal(split.boxes, boxes)
+
+
 def test_fp16_graph_matches_pytorch_within_fp16_tolerance(exports, frames, torch_detections):
     """The FP16 file TensorRT builds from, run by ONNX Runtime on the CPU."""
     model = onnx.load(str(exports["fp16"]))

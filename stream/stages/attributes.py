@@ -39,17 +39,17 @@ class TrackVotes:
 
     label: str
     samples: int = 0
+    scheduled: int = 0  # samples asked for (a batch of frames may ask before the first is scored)
     last_sample: float = float("-inf")
     last_seen: float = 0.0
     sums: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
 
-    def add(self, scored: GarmentAttributes, t: float) -> None:
+    def add(self, scored: GarmentAttributes) -> None:
         """Fold in one sample."""
         for group, ranked in scored.groups.items():
             for name, share in ranked:
                 self.sums[group][name] += share
         self.samples += 1
-        self.last_sample = t
 
     def voted(self, min_score: float) -> Found:
         """The leading attribute of each group by mean share, where that mean is at least `min_score`."""
@@ -99,7 +99,7 @@ class AttributeStage(Stage):
                 result.detections.data["attributes"] = leading(per_box, self.settings.min_score)
             else:
                 for key, garment in zip(keys, per_box):
-                    self.tracks[key].add(garment, result.frame.pts)
+                    self.tracks[key].add(garment)
         for result in results:
             if result.tracked is not None:
                 self._publish(result)
@@ -118,8 +118,10 @@ class AttributeStage(Stage):
             if votes is None or votes.label != label:  # a new garment, or it was relabelled: start again
                 votes = self.tracks[key] = TrackVotes(str(label))
             votes.last_seen = t
-            if (not result.reused and votes.samples < self.settings.samples and t - votes.last_sample >= self.settings.every_s
+            if (not result.reused and votes.scheduled < self.settings.samples and t - votes.last_sample >= self.settings.every_s
                     and self.scorer.ontology.groups_for(str(label))):
+                votes.scheduled += 1
+                votes.last_sample = t
                 due.append((int(row), str(label)))
         return due
 
