@@ -225,3 +225,26 @@ def test_a_batch_of_frames_asks_each_track_for_no_more_samples_than_set(scorer):
     before = scorer.crops_scored
     stage.process([_tracked_frame(i, i / 10, [(2, "pants")]) for i in range(8)])  # one batch of 8 frames
     assert scorer.crops_scored - before == 2 and stage.tracks[("cam", 2)].samples == 2
+
+
+def test_the_default_model_id_loads_from_a_hub_cache(tiny_clip, tiny_checkpoint, street_photo, tmp_path):
+    """`--attributes` alone means fashion-clip by its hub id: here from a Hub cache holding a tiny CLIP under that id."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from engines.attributes import DEFAULT_CLIP_MODEL
+
+    repo = tmp_path / "hub" / f"models--{DEFAULT_CLIP_MODEL.replace('/', '--')}"
+    shutil.copytree(tiny_clip, repo / "snapshots" / ("0" * 40))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    env = {"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1", "FASHION_STREAM_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "stream.cli", "detect", str(street_photo), "--model", str(tiny_checkpoint),
+                           "--threshold", "0.1", "--attributes", "--out", str(tmp_path / "out")],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    items = json.loads((tmp_path / "out" / f"{street_photo.stem}.json").read_text())["items"]
+    assert items and all("attributes" in item for item in items)
+    assert list((tmp_path / "cache" / "clip_prompts").glob("*.npy")), "the prompts of the default model were encoded and cached"
