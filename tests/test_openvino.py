@@ -70,7 +70,13 @@ def test_int8_export_calibrated_on_a_video_runs_in_openvino(tiny_checkpoint, tmp
     rc, err = run_cli(["export", "openvino", "--model", str(tiny_checkpoint), "--out", str(out), "--calibrate", str(video),
                        "--frames", "20", "--input-size", *map(str, CANVAS)], capsys)
     assert rc == 0, err
-    assert sum(node.op_type == "QuantizeLinear" for node in onnx.load(str(out)).graph.node) >= 10
+    graph = onnx.load(str(out)).graph
+    assert sum(node.op_type == "QuantizeLinear" for node in graph.node) >= 10
+    dequantized = {output for node in graph.node if node.op_type == "DequantizeLinear" for output in node.output}
+    heads = [n for n in graph.node if n.op_type == "MatMul" and ("class_labels_classifier" in n.name or "bbox_predictor" in n.name)]
+    body = [n for n in graph.node if n.op_type == "MatMul" and "encoder" in n.name]
+    assert heads and not any(set(n.input) & dequantized for n in heads), "the class and box heads stay in higher precision"
+    assert any(set(n.input) & dequantized for n in body), "the encoder's matrix products run in INT8"
     images = calibration_frames(video, 6)
     fp32 = YolosDetector.from_settings(DetectorSettings(model=str(tiny_checkpoint), device="cpu", canvas=CANVAS, **POST)).detect(images)
     int8 = _openvino(out, precision="fp32").detect(images)

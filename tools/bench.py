@@ -80,10 +80,10 @@ def load_frames(count: int) -> list[np.ndarray]:
     return frames
 
 
-def make_detector(engine: str, files: dict[str, str], canvas: tuple[int, int], max_batch: int):
+def make_detector(engine: str, files: dict[str, str], canvas: tuple[int, int], max_batch: int, threshold: float = THRESHOLD):
     from engines.detector import DetectorSettings, YolosDetector
 
-    common = dict(threshold=THRESHOLD, max_batch=max_batch)
+    common = dict(threshold=threshold, max_batch=max_batch)
     if engine.startswith("torch"):
         device = "cuda" if "cuda" in engine else "cpu"
         return YolosDetector.from_settings(DetectorSettings(model=files["checkpoint"], device=device, fp16=engine.endswith("fp16"),

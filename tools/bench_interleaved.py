@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--pipeline", nargs="*", default=[], metavar="ENGINE",
                         help="also time the whole pipeline vs the bare engine on the same frames, alternately, for these engines")
     parser.add_argument("--pipeline-frames", type=int, default=8)
+    parser.add_argument("--threshold", type=float, default=THRESHOLD, help="detection threshold of the agreement (F1 of same-label boxes)")
     args = parser.parse_args()
     canvas = tuple(args.input_size)
     print(cpu_description())
@@ -67,7 +68,7 @@ def main() -> None:
         files = export_variants(checkpoint, canvas, Path(tmp), engines)
         frames = load_frames(max(8, args.batch * 2))
         batch = frames[:args.batch]
-        detectors = {e: make_detector(e, files, canvas, args.batch) for e in engines}
+        detectors = {e: make_detector(e, files, canvas, args.batch, args.threshold) for e in engines}
         for detector in detectors.values():  # warm-up: first-call allocation, OpenVINO compilation, autotune
             detector.detect(batch)
             detector.detect(batch)
@@ -80,6 +81,7 @@ def main() -> None:
         from tools.agreement import agreement
 
         reference = detectors["torch"].detect(frames[:8]) if "torch" in detectors else None
+        boxes = sum(len(d) for d in reference) if reference is not None else 0
         rows = []
         for engine in engines:
             per_frame = [t / args.batch for t in times[engine]]
@@ -95,7 +97,7 @@ def main() -> None:
             pipeline_rows.append([engine, args.pipeline_frames, spread([p["bare_fps"] for p in pairs]),
                                   spread([p["pipeline_fps"] for p in pairs]), spread([p["ratio"] for p in pairs])])
     print(f"{args.preset if not args.model else args.model}, input {canvas[0]}x{canvas[1]}, batch {args.batch}, "
-          f"{args.rounds} interleaved rounds, threshold {THRESHOLD} for agreement")
+          f"{args.rounds} interleaved rounds, agreement at threshold {args.threshold} over the {boxes} PyTorch boxes of 8 frames")
     print(format_table(["engine", "batch", "ms/frame median [p25-p75]", "x torch FP32 (paired)", "agreement"], rows))
     if pipeline_rows:
         print(f"\nwhole pipeline (reader -> queue -> engine -> JSON-lines sink) vs bare detect, alternately, {args.rounds} rounds:")
