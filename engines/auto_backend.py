@@ -93,11 +93,9 @@ def _openvino_candidates(settings: DetectorSettings) -> list[str]:
         return []
     if settings.precision != "auto":
         return [f"openvino-{settings.precision}"]
-    import openvino as ov
-
     from engines.backends.openvino_backend import cpu_has_bf16
 
-    return ["openvino-fp32"] + (["openvino-bf16"] if cpu_has_bf16(ov.Core()) else [])
+    return ["openvino-fp32"] + (["openvino-bf16"] if cpu_has_bf16() else [])
 
 
 def choose_backend(settings: DetectorSettings) -> tuple[DetectorSettings, str]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,11 +35,9 @@ def test_openvino_fp32_gives_the_same_detections_as_pytorch(exports, frames, tor
 
 
 def test_openvino_bf16_is_held_to_an_agreement_floor(exports, frames, torch_detections, tmp_path, monkeypatch):  # noqa: F811
-    import openvino as ov
-
     from engines.backends.openvino_backend import cpu_has_bf16
 
-    if not cpu_has_bf16(ov.Core()):
+    if not cpu_has_bf16():
         with pytest.raises(EngineError, match="no BF16 support"):
             _openvino(exports["fp32"], precision="bf16")
         pytest.skip("this CPU has no BF16: the refusal was checked")
@@ -46,6 +48,31 @@ def test_openvino_bf16_is_held_to_an_agreement_floor(exports, frames, torch_dete
     # come or go. Measured 1.0 on these frames with the tiny random model; a broken graph scores near 0.
     assert agreement(torch_detections, found) >= 0.9
     assert detector.backend.precision == "bf16"
+
+
+CTRL_C_AFTER_TWO_ENGINES = """
+import os, signal, sys, time
+from engines import DetectorSettings, YolosDetector
+made = [YolosDetector.from_settings(DetectorSettings(model=sys.argv[1], backend="openvino", device="cpu", precision="fp32"))
+        for _ in range(2)]  # a garment and a person model, or auto measuring two precisions
+for detector in made:  # closed in the order they were made
+    detector.close()
+del made, detector
+handled = []
+signal.signal(signal.SIGINT, lambda *_: handled.append(1))
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(0.2)
+print("handled", len(handled))
+"""
+
+
+def test_ctrl_c_after_two_openvino_engines_were_closed_is_handled(exports, tmp_path):  # noqa: F811
+    """Regression: each engine had its own OpenVINO Core, whose CPU plugin installs an alternate
+    signal stack and on destruction frees it and puts back the one it found; closed in the order
+    made, a freed stack stayed installed and the next Ctrl-C killed the process (SIGSEGV)."""
+    run = subprocess.run([sys.executable, "-c", CTRL_C_AFTER_TWO_ENGINES, str(exports["fp32"])], capture_output=True, text=True,
+                         timeout=300, cwd=Path(__file__).resolve().parents[1], env={**os.environ, "FASHION_STREAM_CACHE": str(tmp_path)})
+    assert run.returncode == 0 and "handled 1" in run.stdout, (run.returncode, run.stderr[-2000:])
 
 
 def test_openvino_refuses_cuda_and_non_onnx_models(exports, tiny_checkpoint):  # noqa: F811

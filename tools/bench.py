@@ -48,11 +48,9 @@ def unavailable(engine: str) -> str | None:
         if importlib.util.find_spec("openvino") is None:
             return "openvino not installed"
         if engine == "openvino-bf16":
-            import openvino
-
             from engines.backends.openvino_backend import cpu_has_bf16
 
-            if not cpu_has_bf16(openvino.Core()):
+            if not cpu_has_bf16():
                 return "CPU without BF16"
     if engine.startswith("tensorrt"):
         for module in ("tensorrt", "pycuda"):

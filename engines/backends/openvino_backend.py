@@ -4,7 +4,9 @@ AMX), with a compiled-model cache."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +23,27 @@ def default_cache_dir() -> Path:
     return cache_root() / "openvino"
 
 
-def cpu_has_bf16(core) -> bool:
+@functools.cache
+def openvino_core() -> Any:
+    """The process's one OpenVINO Core, kept until the process ends.
+
+    Each Core's CPU plugin installs its own alternate signal stack and, when the Core is destroyed,
+    frees it and puts back the one it found. Two Cores destroyed in the order they were made
+    leave a freed stack installed, and the next signal handled on it (Ctrl-C, SIGTERM) kills the
+    process with a segmentation fault before the outputs are finalized. One Core never destroyed
+    cannot do that (OpenVINO's advice is one Core per process anyway).
+
+    Returns:
+        An `openvino.Core`.
+    """
+    import openvino as ov
+
+    return ov.Core()
+
+
+def cpu_has_bf16() -> bool:
     """True when OpenVINO can run BF16 on this CPU."""
-    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "BF16" in openvino_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 class OpenVinoBackend:
@@ -42,14 +62,13 @@ class OpenVinoBackend:
     def __init__(self, path: str | Path, precision: str = "auto", threads: int | None = None, streams: int | None = None,
                  cache_dir: str | Path | None = None) -> None:
         try:
-            import openvino as ov
+            core = openvino_core()
         except ImportError as exc:
             raise EngineError("the openvino backend needs OpenVINO: pip install 'fashion-stream[openvino]'") from exc
         path = check_onnx_path(path)
-        core = ov.Core()
         if precision == "auto":
-            precision = "bf16" if cpu_has_bf16(core) else "fp32"
-        if precision == "bf16" and not cpu_has_bf16(core):
+            precision = "bf16" if cpu_has_bf16() else "fp32"
+        if precision == "bf16" and not cpu_has_bf16():
             raise EngineError("precision bf16: this CPU has no BF16 support (AVX-512 BF16 or AMX); use fp32")
         self.precision = precision
         config: dict[str, object] = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY",
