@@ -270,8 +270,11 @@ class OutfitTracker:
         changed to another in another colour, or a garment with a locked label was taken off, or
         (once the outfit was stable) a new garment's label locked. A provisional label corrected
         before it locked is no change, nor is a locked label corrected to a look-alike in the same
-        colour (the detector's confusion, not a garment changed); an entry's changes are followed
-        even while another entry is still provisional."""
+        colour (the detector's confusion, not a garment changed), nor an item of a multi-item slot
+        (a watch, a belt, a hat) coming into or out of view: small items hide behind arms and bags
+        for seconds, and in the evaluation these were most of the false events; they are in the
+        outfit while in view. An entry's changes are followed even while another entry is still
+        provisional."""
         outfits = {person_id: self.outfit(person_id, t) for person_id in self.people}
         for person in self.people.values():
             outfit = outfits[person.person_id]
@@ -287,7 +290,8 @@ class OutfitTracker:
                 person.locked[key] = new
                 garment = person.garments.get(key)
                 corrected = new is not None and old is not None and garment is not None and garment.stabilizer.corrected
-                if not corrected and (key in person.reported or person.stable):
+                comes_or_goes = "/" in key and (new is None or old is None)  # an accessory or head item in or out of view
+                if not corrected and not comes_or_goes and (key in person.reported or person.stable):
                     events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": key, "from": old, "to": new})
                 person.reported.add(key)
             if not person.stable and outfit and len(stable) == len(outfit):

@@ -1,14 +1,20 @@
 """One garment track's label, stabilized over time: evidence accumulates, a label locks, and it
 switches only when a challenger has led by a margin for long enough (hysteresis).
 
+A label first locks once the garment was seen for `lock_s` and the label holds `lock_share` of
+the evidence both recently and over all the time seen, so a burst of confusion in a garment's
+first seconds does not lock (and announce) a wrong label.
+
 Evidence is weighed by the time an observation covers (the gap since the previous one, capped),
 and decays with a half-life in seconds, so a label's share is about the share of recent time it
 was seen, whatever the frame rate or `detect_every`. A detector's errors come in bursts (the
 same pose or light gives the same confusion for a while): a burst must outlast about
 `half_life_s * log2(2 / (1 - switch_margin)) + switch_s` to change a locked label, which is
 also how long a true change takes to be followed. The garment's colour tells the two apart: a
-look-alike confusion keeps the colour, a garment taken off shows another one; so a challenger
-seen in the same colour must lead for `same_color_switch_s` instead of `switch_s`.
+look-alike confusion keeps the colour (the pixels are the same whatever the label), a garment
+taken off shows another one. So the colour the garment shows now, whatever label it was seen
+with, is compared with the colour it showed when its label locked: while they agree a challenger
+must lead for `same_color_switch_s`, once they differ for `switch_s`.
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ class LabelStabilizer:
         self.label: str | None = None  # the shown label: the leader until locked, then the locked one
         self.locked = False
         self.raw: str | None = None
-        self.leader: str | None = None
-        self.leader_since = 0.0
         self.challenger: str | None = None
         self.challenger_since = 0.0
         self.changes = 0  # times a locked label switched
         self.corrected = False  # the last switch kept the colour: a look-alike corrected, not a garment changed
-        self.colors: dict[str, dict[str, float]] = {}  # label -> colour -> evidence (decaying like the labels')
+        self.seen: dict[str, float] = {}  # label -> evidence since first seen, not decaying (for the first lock)
+        self.colors: dict[str, float] = {}  # colour -> evidence, whatever the label (decaying like the labels')
+        self.locked_color: str | None = None  # the garment's colour when its label locked or last switched
+        self._color_now: str | None = None  # the garment's colour, and since when it has been that
+        self._color_since = 0.0
         self._last_t: float | None = None
         self._first_t: float | None = None
 
@@ -49,10 +57,16 @@ class LabelStabilizer:
         """The shown label's share of the evidence."""
         return self.share(self.label)
 
-    def color_of(self, label: str | None) -> str | None:
-        """The colour most seen with `label` recently (None when no colour was seen)."""
-        seen = self.colors.get(label or "", {})
-        return max(seen, key=lambda name: seen[name]) if seen else None
+    @property
+    def color(self) -> str | None:
+        """The colour the garment showed most recently, whatever label it was seen with (None: none seen)."""
+        return max(self.colors, key=lambda name: self.colors[name]) if self.colors else None
+
+    @property
+    def color_changed(self) -> bool:
+        """True when the garment now shows another colour than when its label locked or last switched."""
+        now = self.color
+        return now is not None and self.locked_color is not None and now != self.locked_color
 
     def update(self, label: str, score: float, t: float, color: str | None = None) -> bool:
         """Add one observation at time `t` (seconds).
@@ -72,41 +86,40 @@ class LabelStabilizer:
             decay = 0.5 ** ((t - self._last_t) / s.half_life_s)
             for key in self.evidence:
                 self.evidence[key] *= decay
-            for seen in self.colors.values():
-                for name in seen:
-                    seen[name] *= decay
+            for name in self.colors:
+                self.colors[name] *= decay
         self._last_t = t
         if self._first_t is None:
             self._first_t = t
         self.evidence[label] = self.evidence.get(label, 0.0) + score * step
         if color:
-            seen = self.colors.setdefault(label, {})
-            seen[color] = seen.get(color, 0.0) + score * step
+            self.colors[color] = self.colors.get(color, 0.0) + score * step
+            if self.color != self._color_now:
+                self._color_now, self._color_since = self.color, t
         self.observations += 1
         self.raw = label
         leader = max(self.evidence, key=lambda name: self.evidence[name])
-        if leader != self.leader:
-            self.leader, self.leader_since = leader, t
         if not self.locked:  # provisional: show the leader; lock once the garment was seen long enough and it leads clearly
+            self.seen[label] = self.seen.get(label, 0.0) + score * step
             self.label = leader
-            self.locked = self.share(leader) >= s.lock_share and t - self._first_t >= s.lock_s and t - self.leader_since >= s.lock_s / 4
+            self.locked = (t - self._first_t >= s.lock_s and self.share(leader) >= s.lock_share
+                           and self.seen.get(leader, 0.0) >= s.lock_share * sum(self.seen.values()))  # over all the time seen, not only recently
+            if self.locked:
+                self.seen.clear()
+                self.locked_color = self.color
             return False
         if leader != self.label and self.share(leader) - self.share(self.label) >= s.switch_margin:
             if leader != self.challenger:
                 self.challenger, self.challenger_since = leader, t
         else:
             self.challenger = None
-        if self.challenger is not None and t - self.challenger_since >= self._switch_after(self.challenger):
-            self.corrected = self._same_color(self.challenger)
-            self.label, self.challenger = self.challenger, None
+        holds = self.challenger is None and self.share(self.label) >= s.lock_share and t - self._color_since >= s.lock_s
+        if self.locked_color is None or holds:
+            self.locked_color = self.color  # the label held in this colour for lock_s: the garment looks like this now
+        changed = self.color_changed
+        if self.challenger is not None and t - self.challenger_since >= (s.switch_s if changed else s.same_color_switch_s):
+            self.corrected = not changed
+            self.label, self.challenger, self.locked_color = self.challenger, None, self.color
             self.changes += 1
             return True
         return False
-
-    def _same_color(self, challenger: str) -> bool:
-        now, before = self.color_of(challenger), self.color_of(self.label)
-        return now is not None and before is not None and now == before
-
-    def _switch_after(self, challenger: str) -> float:
-        """How long `challenger` must lead: longer when it is seen in the locked label's colour."""
-        return self.settings.same_color_switch_s if self._same_color(challenger) else self.settings.switch_s
