@@ -24,7 +24,7 @@ from stream.tracking import adapter
 from stream.tracking.persons import garment_slots, persons_from_garments
 from stream.tracking.reid import find_again
 from stream.tracking.settings import TrackingSettings
-from stream.tracking.slots import PARTS, SLOTS
+from stream.tracking.slots import PARTS, PUT_ON_SLOTS, SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
 from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, relative
 
@@ -210,12 +210,14 @@ class OutfitTracker:
         return people.xyxy[int(np.flatnonzero(track_ids(people) == person_id)[0])]
 
     def _count_absences(self, people: sv.Detections, holding: sv.Detections, t: float) -> None:
-        """A garment not seen while its person is: absent since now, unless another person's box
-        covers it (a passer-by hides it). Nothing is counted while the whole person is unseen."""
+        """A garment not seen while its person is: absent since now, unless the box of another
+        person nearer the camera covers it (a passer-by hides it). Nearer: feet lower in the picture,
+        as for a camera looking down at a floor; someone behind hides nothing. Nothing is counted
+        while the whole person is unseen."""
         boxes, ids = holding.xyxy, track_ids(holding)
         for person_id in track_ids(people):
             person = self.people[int(person_id)]
-            others = np.array([boxes[i] for i, p in enumerate(ids) if p != person_id]).reshape(-1, 4)
+            others = np.array([boxes[i] for i, p in enumerate(ids) if p != person_id and boxes[i][3] > person.box[3]]).reshape(-1, 4)
             for garment in person.garments.values():
                 if garment.last_seen == t:
                     continue
@@ -268,7 +270,8 @@ class OutfitTracker:
 
         `outfit_stable`: the first time every entry is locked. `slot_changed`: a locked label
         changed to another in another colour, or a garment with a locked label was taken off, or
-        (once the outfit was stable) a new garment's label locked. A provisional label corrected
+        (once the outfit was stable) an outerwear garment's label locked (a jacket put on; pants
+        or shoes first seen late were only unseen so far, no change). A provisional label corrected
         before it locked is no change, nor is a locked label corrected to a look-alike in the same
         colour (the detector's confusion, not a garment changed), nor an item of a multi-item slot
         (a watch, a belt, a hat) coming into or out of view: small items hide behind arms and bags
@@ -291,7 +294,8 @@ class OutfitTracker:
                 garment = person.garments.get(key)
                 corrected = new is not None and old is not None and garment is not None and garment.stabilizer.corrected
                 comes_or_goes = "/" in key and (new is None or old is None)  # an accessory or head item in or out of view
-                if not corrected and not comes_or_goes and (key in person.reported or person.stable):
+                put_on = person.stable and key in PUT_ON_SLOTS
+                if not corrected and not comes_or_goes and (key in person.reported or put_on):
                     events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": key, "from": old, "to": new})
                 person.reported.add(key)
             if not person.stable and outfit and len(stable) == len(outfit):

@@ -45,7 +45,7 @@ class TrackingSettings(StrictModel):
     part_ioa: float = Field(0.6, gt=0, le=1, description="share of a part's box inside a garment's box to attach to it")
     attribute_min_count: int = Field(3, ge=1, description="sightings before a part or colour becomes a garment's attribute")
     off_s: float = Field(1.2, gt=0, description="a garment unseen this long while its person is seen (and not hidden) was taken off")
-    hidden_ioa: float = Field(0.5, gt=0, le=1, description="a garment this much covered by another person's box is hidden, not missing")
+    hidden_ioa: float = Field(0.5, gt=0, le=1, description="a garment this much covered by a nearer person (feet lower) is hidden, not missing")
     reidentify: bool = Field(True, description="a person found again after a short loss keeps their id when the outfit matches")
     leave_after_s: float = Field(3.0, gt=0, description="a person unseen this long has left")
     forget_s: float = Field(5.0, gt=0, description="a garment unseen this long is forgotten (bounded state: racks, mannequins)")

@@ -3,7 +3,9 @@ switches only when a challenger has led by a margin for long enough (hysteresis)
 
 A label first locks once the garment was seen for `lock_s` and the label holds `lock_share` of
 the evidence both recently and over all the time seen, so a burst of confusion in a garment's
-first seconds does not lock (and announce) a wrong label.
+first seconds does not lock (and announce) a wrong label; after `2 * lock_s` the label that
+leads both locks anyway (a garment whose label stays in doubt is still part of the outfit, and
+taking it off is still a change).
 
 Evidence is weighed by the time an observation covers (the gap since the previous one, capped),
 and decays with a half-life in seconds, so a label's share is about the share of recent time it
@@ -102,8 +104,10 @@ class LabelStabilizer:
         if not self.locked:  # provisional: show the leader; lock once the garment was seen long enough and it leads clearly
             self.seen[label] = self.seen.get(label, 0.0) + score * step
             self.label = leader
-            self.locked = (t - self._first_t >= s.lock_s and self.share(leader) >= s.lock_share
-                           and self.seen.get(leader, 0.0) >= s.lock_share * sum(self.seen.values()))  # over all the time seen, not only recently
+            seen_for, overall = t - self._first_t, max(self.seen, key=lambda name: self.seen[name])
+            self.locked = ((seen_for >= s.lock_s and self.share(leader) >= s.lock_share  # clearly, recently and over all the time seen
+                            and self.seen[leader] >= s.lock_share * sum(self.seen.values()))
+                           or (seen_for >= 2 * s.lock_s and leader == overall))  # or, after twice as long, the label that leads both
             if self.locked:
                 self.seen.clear()
                 self.locked_color = self.color
