@@ -342,3 +342,21 @@ def test_the_tradeoff_tool_scores_a_faultless_detector_as_faultless_and_a_noisy_
     assert clean["median_delay"] <= 2.0
     noisy = score(StabilizerSettings(), streams(Condition("bursts", 25)))
     assert noisy["false_per_min"] > 0 or noisy["followed"] < 1 or noisy["wrong_locks"] > 0
+
+
+def test_the_evaluation_counts_only_changes_of_garments_in_view_long_enough():
+    """A garment changed 0.4 s after its person came into view cannot be told from a first label
+    corrected: the evaluation leaves it out (and says so) instead of counting it as missed."""
+    from tools.eval_tracking import run_scene
+    from tools.scenarios import Scenario
+    from tools.synthetic_scenes import Noise, Scene, Walker
+
+    def scene(change_at: int) -> Scene:
+        walker = Walker(1, 0, 200, (100, 300), (1200, 300), 600.0, {"upper": ("cardigan", "red"), "lower": ("pants", "navy")})
+        walker.changes.append((change_at, "upper", ("top, t-shirt, sweatshirt", "white")))
+        return Scene([walker], 200)
+
+    early = run_scene(Scenario("early", lambda seed: scene(10), Noise(confusion=0.0, miss=0.0)), 0, person_model=True)
+    late = run_scene(Scenario("late", lambda seed: scene(100), Noise(confusion=0.0, miss=0.0)), 0, person_model=True)
+    assert (len(early["changes"]), early["unseen_changes"]) == (0, 1)
+    assert (len(late["changes"]), late["unseen_changes"]) == (1, 0)

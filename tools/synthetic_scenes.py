@@ -135,9 +135,11 @@ class Detector:
                 fx1, fy1, fx2, fy2 = LAYOUT[item] if item in LAYOUT else LAYOUT[label]
                 box = np.array([person[0] + fx1 * w, person[1] + fy1 * h, person[0] + fx2 * w, person[1] + fy2 * h], dtype=np.float32)
                 slot = slot_of_item(item)
-                truth.append({"kind": "garment", "id": walker.person_id, "item": item, "slot": slot, "label": label, "box": box})
+                garment = {"kind": "garment", "id": walker.person_id, "item": item, "slot": slot, "label": label, "box": box, "hidden": False}
+                truth.append(garment)
                 in_front = [b for other, b in people if other is not walker and other.start[1] + other.height > walker.start[1] + walker.height]
                 if any(sv.box_iou_batch(box[None], b[None])[0, 0] > 0 and _covered(box, b) for b in in_front):
+                    garment["hidden"] = True
                     continue  # hidden behind someone nearer the camera
                 if self.rng.random() < noise.miss:
                     continue
