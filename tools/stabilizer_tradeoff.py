@@ -1,6 +1,6 @@
 """The stabilizer's trade-off: false label switches against the delay to follow a true change.
 
-    python -m tools.stabilizer_tradeoff [--streams 150] [--plot out/stabilizer_tradeoff.png]
+    python -m tools.stabilizer_tradeoff [--streams 100] [--plot out/stabilizer_tradeoff.png]
 
 One garment's label stream at a time, fed straight to `LabelStabilizer` (no tracker, so identity
 errors do not blur it): the detector names the garment right or confuses it with a look-alike,
@@ -163,7 +163,7 @@ def plot(rows: list[dict], path: Path, chosen: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--streams", type=int, default=150, help="garment streams per condition")
+    parser.add_argument("--streams", type=int, default=100, help="garment streams per condition")
     parser.add_argument("--plot", type=Path, default=Path("out/stabilizer_tradeoff.png"))
     args = parser.parse_args()
     rows = sweep(args.streams)
