@@ -64,7 +64,10 @@ def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: Track
     raw, shown = defaultdict(list), defaultdict(list)
     slot_right = slot_total = owner_wrong = owner_known = 0
     events, mapping, in_view, seen_before = [], {}, defaultdict(int), {}
-    due = {(when, w.person_id, item) for w in scene.walkers for when, item, _ in w.changes}
+    due = defaultdict(list)  # frame -> the garments that change then
+    for walker in scene.walkers:
+        for when, item, _ in walker.changes:
+            due[when].append((walker.person_id, item))
     identity: dict[str, tuple[list, list, list]] = {"ours": ([], [], []), "base": ([], [], [])}
     for frame in range(scene.frames):
         t = frame / scene.fps
@@ -88,9 +91,8 @@ def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: Track
                 sims.append(sv.box_iou_batch(true_boxes, np.asarray(found.xyxy).reshape(-1, 4)))
         by_true = {mapping[frame][pid]: pid for pid in mapping[frame]}
         slots = garment_slots(detections)
-        for when, pid, changed in due:
-            if when == frame:
-                seen_before[(pid, changed, when)] = in_view[(pid, changed)]  # frames the garment was in view before it changed
+        for pid, changed in due.get(frame, []):
+            seen_before[(pid, changed, frame)] = in_view[(pid, changed)]  # frames the garment was in view before it changed
         for item in (g for g in truth if g["kind"] == "garment"):
             key = (item["id"], item["item"])
             in_view[key] += not item["hidden"]

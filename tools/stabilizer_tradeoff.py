@@ -30,10 +30,11 @@ import numpy as np
 from stream.io import format_table
 from stream.tracking.settings import StabilizerSettings
 from stream.tracking.stabilizer import LabelStabilizer
+from tools.synthetic_scenes import burst_rates, next_confusion
 
 FOLLOW_S = 2.0
 DURATION_S = 24.0
-LOOK_ALIKES = ["shirt, blouse", "top, t-shirt, sweatshirt", "sweater", "cardigan"]
+LOOK_ALIKES = ["shirt, blouse", "top, t-shirt, sweatshirt", "sweater", "cardigan"]  # the upper look-alikes (this order: the README's figures)
 COLORS = ["red", "white", "navy", "black", "beige"]
 HALF_LIVES = [0.5, 0.75, 1.0]
 
@@ -70,19 +71,14 @@ def stream(condition: Condition, rng: np.random.Generator) -> Stream:
     first, second = rng.choice(len(LOOK_ALIKES), 2, replace=False)
     color_a, color_b = rng.choice(len(COLORS), 2, replace=False)
     change = float(rng.uniform(0.4, 0.6) * DURATION_S) if rng.random() < 0.5 else None
-    leave_p = 1.0 / max(1.0, condition.burst_frames)
-    enter_p = condition.confusion * leave_p / (1 - condition.confusion)
+    rates = burst_rates(condition.confusion, condition.burst_frames)
     wrong: str | None = None
     observations = []
     for frame in range(int(DURATION_S * condition.fps)):
         t = frame / condition.fps
         changed = change is not None and t >= change
         label, color = (LOOK_ALIKES[second], COLORS[color_b]) if changed else (LOOK_ALIKES[first], COLORS[color_a])
-        if wrong is not None and rng.random() < leave_p:
-            wrong = None
-        elif wrong is None and rng.random() < enter_p:
-            others = [x for x in LOOK_ALIKES if x != label]
-            wrong = others[int(rng.integers(len(others)))]
+        wrong = next_confusion(wrong, [x for x in LOOK_ALIKES if x != label], rates, rng)
         if wrong == label:  # the garment changed into what it was confused with
             wrong = None
         if frame % condition.detect_every or rng.random() < condition.miss:

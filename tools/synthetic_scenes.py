@@ -96,6 +96,24 @@ def slot_of_item(item: str) -> str:
     return "head" if item == "glasses" else "accessory"
 
 
+def burst_rates(confusion: float, burst_frames: float) -> tuple[float, float]:
+    """Per frame, the chances of a two-state (right / confused) chain to start and to end a
+    confusion, so that it is confused `confusion` of the time in bursts of `burst_frames` on average."""
+    leave = 1.0 / burst_frames if burst_frames >= 1 else 1.0
+    enter = min(1.0, confusion * leave / max(1e-9, 1 - confusion)) if confusion < 1 else 1.0
+    return enter, leave
+
+
+def next_confusion(wrong: str | None, others: list[str], rates: tuple[float, float], rng: np.random.Generator) -> str | None:
+    """One frame of that chain: the look-alike a garment is taken for now (None: named right)."""
+    enter, leave = rates
+    if wrong is not None and rng.random() < leave:
+        return None
+    if wrong is None and rng.random() < enter:
+        return others[int(rng.integers(len(others)))]
+    return wrong
+
+
 class Detector:
     """A noisy garment detector over a scene: per garment, a two-state (right / confused) Markov chain."""
 
@@ -103,9 +121,7 @@ class Detector:
         self.scene, self.noise = scene, noise
         self.rng = np.random.default_rng(seed)
         self.confused: dict[tuple[int, str], str | None] = {}
-        burst_frames = noise.burst_s * scene.fps
-        self.leave_p = 1.0 / burst_frames if burst_frames >= 1 else 1.0
-        self.enter_p = min(1.0, noise.confusion * self.leave_p / max(1e-9, 1 - noise.confusion)) if noise.confusion < 1 else 1.0
+        self.rates = burst_rates(noise.confusion, noise.burst_s * scene.fps)
 
     def _label(self, key: tuple[int, str], label: str, slot: str) -> str:
         others = [x for x in LOOK_ALIKES.get(slot, []) if x != label]
@@ -113,12 +129,7 @@ class Detector:
             return label
         if self.noise.burst_s <= 0:
             return others[int(self.rng.integers(len(others)))] if self.rng.random() < self.noise.confusion else label
-        wrong = self.confused.get(key)
-        if wrong is not None and self.rng.random() < self.leave_p:
-            wrong = None
-        elif wrong is None and self.rng.random() < self.enter_p:
-            wrong = others[int(self.rng.integers(len(others)))]
-        self.confused[key] = wrong
+        wrong = self.confused[key] = next_confusion(self.confused.get(key), others, self.rates, self.rng)
         return wrong or label
 
     def frame(self, frame: int) -> tuple[sv.Detections, list[dict]]:

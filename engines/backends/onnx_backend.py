@@ -69,6 +69,5 @@ class OnnxRuntimeBackend:
         pixels = pixel_values.astype(self.input_type, copy=False)
         parts = [pixels[i:i + 1] for i in range(len(pixels))] if self.one_at_a_time and len(pixels) > 1 else [pixels]
         outputs = [self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: part}) for part in parts]
-        logits = np.concatenate([o[0] for o in outputs]) if len(outputs) > 1 else outputs[0][0]
-        boxes = np.concatenate([o[1] for o in outputs]) if len(outputs) > 1 else outputs[0][1]
+        logits, boxes = (np.concatenate(arrays) for arrays in zip(*outputs))
         return RawOutputs(logits=logits.astype(np.float32, copy=False), boxes=boxes.astype(np.float32, copy=False))

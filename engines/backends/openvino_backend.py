@@ -66,9 +66,10 @@ class OpenVinoBackend:
         except ImportError as exc:
             raise EngineError("the openvino backend needs OpenVINO: pip install 'fashion-stream[openvino]'") from exc
         path = check_onnx_path(path)
+        has_bf16 = cpu_has_bf16()
         if precision == "auto":
-            precision = "bf16" if cpu_has_bf16() else "fp32"
-        if precision == "bf16" and not cpu_has_bf16():
+            precision = "bf16" if has_bf16 else "fp32"
+        if precision == "bf16" and not has_bf16:
             raise EngineError("precision bf16: this CPU has no BF16 support (AVX-512 BF16 or AMX); use fp32")
         self.precision = precision
         config: dict[str, object] = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY",

@@ -293,7 +293,7 @@ class OutfitTracker:
                 person.locked[key] = new
                 garment = person.garments.get(key)
                 corrected = new is not None and old is not None and garment is not None and garment.stabilizer.corrected
-                comes_or_goes = "/" in key and (new is None or old is None)  # an accessory or head item in or out of view
+                comes_or_goes = key.split("/")[0] in MULTI_ITEM_SLOTS and (new is None or old is None)  # a watch, a hat in or out of view
                 put_on = person.stable and key in PUT_ON_SLOTS
                 if not corrected and not comes_or_goes and (key in person.reported or put_on):
                     events.append({"event": "slot_changed", "person": person.person_id, "pts": t, "slot": key, "from": old, "to": new})

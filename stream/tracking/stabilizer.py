@@ -44,8 +44,8 @@ class LabelStabilizer:
         self.seen: dict[str, float] = {}  # label -> evidence since first seen, not decaying (for the first lock)
         self.colors: dict[str, float] = {}  # colour -> evidence, whatever the label (decaying like the labels')
         self.locked_color: str | None = None  # the garment's colour when its label locked or last switched
-        self._color_now: str | None = None  # the garment's colour, and since when it has been that
-        self._color_since = 0.0
+        self.color: str | None = None  # the colour the garment showed most recently, whatever label it was seen with
+        self._color_since = 0.0  # since when it has shown that colour
         self._last_t: float | None = None
         self._first_t: float | None = None
 
@@ -58,11 +58,6 @@ class LabelStabilizer:
     def confidence(self) -> float:
         """The shown label's share of the evidence."""
         return self.share(self.label)
-
-    @property
-    def color(self) -> str | None:
-        """The colour the garment showed most recently, whatever label it was seen with (None: none seen)."""
-        return max(self.colors, key=lambda name: self.colors[name]) if self.colors else None
 
     @property
     def color_changed(self) -> bool:
@@ -96,8 +91,9 @@ class LabelStabilizer:
         self.evidence[label] = self.evidence.get(label, 0.0) + score * step
         if color:
             self.colors[color] = self.colors.get(color, 0.0) + score * step
-            if self.color != self._color_now:
-                self._color_now, self._color_since = self.color, t
+            now = max(self.colors, key=lambda name: self.colors[name])  # decay keeps the order: only a new sighting changes it
+            if now != self.color:
+                self.color, self._color_since = now, t
         self.observations += 1
         self.raw = label
         leader = max(self.evidence, key=lambda name: self.evidence[name])
