@@ -22,6 +22,7 @@ from stream.sinks import SINKS, Sink, SinkSettings
 from stream.sources.capture import missing_webcam
 from stream.sources.readers import ReaderError, open_reader_for
 from stream.sources.uri import default_source_id, is_network, is_webcam
+from stream.tracking.persons import PERSON_LABEL
 
 if TYPE_CHECKING:
     from stream.pipeline import Pipeline, SourceSpec
@@ -180,6 +181,11 @@ def assemble(cls: type[Pipeline], config: RunConfig | dict | str | Path | None, 
     person_settings = run_config.person_detector()
     try:
         person_detector = YolosDetector.from_settings(person_settings) if person_settings else None
+        if person_detector is not None and PERSON_LABEL not in person_detector.id2label.values():
+            person_detector.close()
+            labels = ", ".join(list(person_detector.id2label.values())[:4])
+            raise StreamError(f"tracking.person_model {run_config.tracking.person_model}: the model has no '{PERSON_LABEL}' label "
+                              f"(it detects {labels}, ...); use one that finds people, e.g. hustvl/yolos-tiny")
     except BaseException:
         detector.close()
         raise

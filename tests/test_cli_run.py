@@ -84,6 +84,15 @@ def test_bad_run_input_gives_one_line_error(args, message, tmp_path, capsys, tin
     assert "Traceback" not in err
 
 
+def test_a_person_model_without_a_person_label_is_refused_in_one_line(tiny_checkpoint, tmp_path, capsys):
+    """Regression: a garment checkpoint given as the person model ran silently with nobody tracked."""
+    video = write_video(tmp_path / "clip.mp4", frames=5, size=(320, 192))
+    rc, err = run_cli(["run", "--source", str(video), "--model", str(tiny_checkpoint), "--person-model", str(tiny_checkpoint),
+                       "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert rc == 2 and "no 'person' label" in lines[-1] and str(tiny_checkpoint) in lines[-1] and "Traceback" not in err
+
+
 def test_person_model_supplies_the_people_and_garments_get_their_colour(tiny_checkpoint, tmp_path, capsys):
     """A COCO-style checkpoint (with a `person` label) runs beside the garment model: every
     tracked person is one of its boxes, and outfits carry the colour of the (all green) frames."""

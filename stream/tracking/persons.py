@@ -8,8 +8,10 @@ import supervision as sv
 from stream.detections import scores, select
 from stream.tracking.slots import PARTS, slot_of
 
+PERSON_LABEL = "person"  # the label a person model's people carry (COCO's)
 
-def person_detections(detections: sv.Detections, label: str = "person") -> sv.Detections:
+
+def person_detections(detections: sv.Detections, label: str = PERSON_LABEL) -> sv.Detections:
     """The `label` rows of a general detector's output (e.g. COCO's `person`)."""
     if len(detections) == 0 or "class_name" not in detections.data:
         return sv.Detections.empty()
