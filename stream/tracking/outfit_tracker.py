@@ -29,6 +29,18 @@ from stream.tracking.stabilizer import LabelStabilizer
 from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, relative
 
 ITEM_MATCH_IOU = 0.2  # an item of a multi-item slot is the same one when it sits about where it did
+PLACE_RATE = 0.02  # how fast the learned place of a kind of garment on people follows new sightings
+NOBODY, UNTRACKED = -1, -2  # garment holders that are no tracked person
+NEWCOMER_IOU = 0.5  # a person box overlapping no tracked person's box this much is someone not tracked yet
+
+
+def _untracked(found: sv.Detections, tracked: np.ndarray) -> np.ndarray:
+    """The boxes of `found` (this frame's person boxes) that no tracked person's box matches."""
+    if len(found) == 0:
+        return np.zeros((0, 4), dtype=np.float32)
+    if len(tracked) == 0:
+        return found.xyxy.astype(np.float32)
+    return found.xyxy[sv.box_iou_batch(found.xyxy, tracked).max(axis=1) < NEWCOMER_IOU].astype(np.float32)
 
 
 class OutfitTracker:
@@ -45,6 +57,7 @@ class OutfitTracker:
         self.loose: dict[int, GarmentTrack] = {}  # motion track id -> a garment nobody wears
         self.current_outfits: dict[int, dict[str, dict]] = {}  # person id -> entry -> state, after the last update
         self._person_ids: dict[int, int] = {}  # motion track id -> person id
+        self._places: dict[str, np.ndarray] = {}  # garment label -> where it sits in its wearer's box
         self._next_id = 1
         self._last_detected = 0.0
 
@@ -78,8 +91,10 @@ class OutfitTracker:
             tracked = adapter.update(self.person_tracker, raw_people, t, frame if self.settings.camera_motion else None)
             people = self._identify(tracked, garments, t, events)
             held = self._public(adapter.held(self.person_tracker))  # missed for a moment: still wearing their garments
-            holding = sv.Detections(xyxy=np.concatenate([people.xyxy, held.xyxy]).reshape(-1, 4).astype(np.float32),
-                                    tracker_id=np.concatenate([track_ids(people), track_ids(held)]).astype(int))
+            known = np.concatenate([people.xyxy, held.xyxy]).reshape(-1, 4).astype(np.float32)
+            newcomers = _untracked(raw_people, known)  # someone the motion tracker does not follow yet wears their own garments
+            holding = sv.Detections(xyxy=np.concatenate([known, newcomers]).astype(np.float32),
+                                    tracker_id=np.concatenate([track_ids(people), track_ids(held), np.full(len(newcomers), UNTRACKED)]).astype(int))
             slots = garment_slots(garments)
             worn = np.array([s not in ("", PARTS) for s in slots], dtype=bool)
             seen = self._wear(select(garments, worn) if len(garments) else garments, holding, t)
@@ -152,7 +167,7 @@ class OutfitTracker:
                         person.garments[garment.entry_key] = garment
                     self._observe(garment, garments, row, t, self._box_of(person_id, people))
                     seen.append(garment)
-        loose_rows = np.array([h < 0 for h in holder], dtype=bool)
+        loose_rows = np.array([h == NOBODY for h in holder], dtype=bool)
         loose = adapter.update(self.loose_tracker, select(garments, loose_rows), t)
         for row, motion_id in enumerate(track_ids(loose)):
             garment = self.loose.get(int(motion_id))
@@ -164,24 +179,40 @@ class OutfitTracker:
         return seen
 
     def _holders(self, garments: sv.Detections, slots: np.ndarray, people: sv.Detections) -> list[int]:
-        """Per detection, the person wearing it (-1: nobody): among the people whose box holds
-        enough of it, the one whose own garment in that slot sits where it is (two people in front
-        of each other both hold it), else the one holding most of it, else the smaller box."""
+        """Per detection, the person wearing it (NOBODY, or UNTRACKED: someone not followed yet, whose
+        garments wait until they are). A garment only one person's box holds
+        is theirs, and teaches where on a person that kind of garment sits. When two people in front
+        of each other both hold it, it is the one on whom it sits where that kind of garment sits on
+        people (their shoulders, their waist), else the one whose own garment in that slot sits
+        there, else the one holding most of it, else the smaller box."""
         if len(people) == 0:
-            return [-1] * len(garments)
+            return [NOBODY] * len(garments)
         inside = box_ioa(garments.xyxy, people.xyxy)
         ids = track_ids(people)
         areas = (people.xyxy[:, 2] - people.xyxy[:, 0]) * (people.xyxy[:, 3] - people.xyxy[:, 1])
+        labels = garments.data["class_name"]
         holders = []
         for row in range(len(garments)):
+            candidates = np.flatnonzero(inside[row] >= self.settings.owner_ioa)
+            if len(candidates) == 1:
+                self._learn_place(str(labels[row]), relative(garments.xyxy[row], people.xyxy[candidates[0]]))
             fits = []
-            for col in np.flatnonzero(inside[row] >= self.settings.owner_ioa):
-                own = self.people[int(ids[col])].garments.get(str(slots[row]))
+            for col in candidates:
+                place = self._places.get(str(labels[row]))
+                usual = float(sv.box_iou_batch(relative(garments.xyxy[row], people.xyxy[col])[None], place[None])[0, 0]) \
+                    if place is not None else 0.0
+                wearer = self.people.get(int(ids[col]))
+                own = wearer.garments.get(str(slots[row])) if wearer is not None else None
                 expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
                 iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
-                fits.append((iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
-            holders.append(max(fits)[3] if fits else -1)
+                fits.append((usual, iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
+            holders.append(max(fits)[-1] if fits else NOBODY)
         return holders
+
+    def _learn_place(self, label: str, rel: np.ndarray) -> None:
+        """Where garments of this label sit on the people who wear them (a running mean, per source)."""
+        place = self._places.get(label)
+        self._places[label] = rel if place is None else place + PLACE_RATE * (rel - place)
 
     def _match_items(self, person: PersonTrack, slot: str, rows: list[int], garments: sv.Detections,
                      person_box: np.ndarray) -> dict[int, GarmentTrack | None]:
