@@ -20,7 +20,8 @@ class StabilizerSettings(StrictModel):
     half_life_s: float = Field(0.75, gt=0, description="evidence for a label halves after this long without it")
     lock_share: float = Field(0.6, gt=0.5, le=1, description="evidence share a label needs to lock")
     lock_s: float = Field(2.0, ge=0, description="how long a garment is seen before its label first locks (holding lock_share recently and over all that time)")
-    switch_margin: float = Field(0.2, ge=0, lt=1, description="lead in evidence share a challenger needs over the locked label")
+    switch_margin: float = Field(0.2, ge=0, lt=1, description="lead in evidence share a challenger needs over the locked label "
+                                 "while the garment keeps its colour (in another colour, leading is enough)")
     switch_s: float = Field(0.25, ge=0, description="how long a challenger must keep that lead to take over, when the garment's colour changed too")
     same_color_switch_s: float = Field(2.0, ge=0, description="the same when the colour did not change (a look-alike confusion keeps "
                                        "the colour; taking a cardigan off shows another one)")

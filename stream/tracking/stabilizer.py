@@ -10,13 +10,14 @@ taking it off is still a change).
 Evidence is weighed by the time an observation covers (the gap since the previous one, capped),
 and decays with a half-life in seconds, so a label's share is about the share of recent time it
 was seen, whatever the frame rate or `detect_every`. A detector's errors come in bursts (the
-same pose or light gives the same confusion for a while): a burst must outlast about
-`half_life_s * log2(2 / (1 - switch_margin)) + switch_s` to change a locked label, which is
-also how long a true change takes to be followed. The garment's colour tells the two apart: a
-look-alike confusion keeps the colour (the pixels are the same whatever the label), a garment
-taken off shows another one. So the colour the garment shows now, whatever label it was seen
-with, is compared with the colour it showed when its label locked: while they agree a challenger
-must lead for `same_color_switch_s`, once they differ for `switch_s`.
+same pose or light gives the same confusion for a while). The garment's colour tells a burst from
+a true change: a look-alike confusion keeps the colour (the pixels are the same whatever the
+label), a garment taken off shows another one. So the colour the garment shows now, whatever
+label it was seen with, is compared with the colour it showed when its label locked: while they
+agree, a challenger must lead by `switch_margin` for `same_color_switch_s` (a burst must outlast
+about `half_life_s * log2(2 / (1 - switch_margin)) + same_color_switch_s`); once they differ,
+leading for `switch_s` is enough, so a change is followed in about `half_life_s + switch_s`
+even when the detector keeps the old label on the new garment for a while.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ class LabelStabilizer:
                 self.seen.clear()
                 self.locked_color = self.color
             return False
-        if leader != self.label and self.share(leader) - self.share(self.label) >= s.switch_margin:
+        changed = self.color_changed
+        margin = 0.0 if changed else s.switch_margin  # another colour already says the garment changed: leading is enough
+        if leader != self.label and self.share(leader) - self.share(self.label) >= margin:
             if leader != self.challenger:
                 self.challenger, self.challenger_since = leader, t
         else:
