@@ -407,7 +407,21 @@ def test_an_event_reporting_a_change_seen_too_briefly_to_expect_is_still_a_true_
 
     event = {"event": "slot_changed", "person": 7, "slot": "upper", "from": "cardigan", "to": "top, t-shirt, sweatshirt"}
     scene = {"fps": 25.0, "mapping": {40: {7: 1}}, "events": [(40, event)], "changes": [],
-             "unseen": [(1, 10, "upper", "top, t-shirt, sweatshirt")]}
+             "unseen": [(1, 10, "upper", "top, t-shirt, sweatshirt")], "in_view": {(1, "upper"): np.arange(0, 100)}}
     assert event_scores(scene) == (1, 1, 0, 0, 0)
     elsewhere = {**scene, "mapping": {40: {7: 2}}}  # the event is about someone else: false
     assert event_scores(elsewhere) == (0, 1, 0, 0, 0)
+
+
+def test_a_change_counts_as_followed_within_2_s_of_it_being_in_view():
+    """A jacket taken off behind a passer-by cannot be seen until they pass: the time its place
+    was hidden does not count towards the 2 s; time in view does."""
+    from tools.eval_tracking import event_scores
+
+    event = {"event": "slot_changed", "person": 7, "slot": "outerwear", "from": "jacket", "to": None}
+    hidden_then_seen = np.concatenate([np.arange(0, 100), np.arange(150, 300)])  # hidden for 2 s right after the change at 100
+    scene = {"fps": 25.0, "mapping": {200: {7: 1}}, "events": [(200, event)], "changes": [(1, 100, "outerwear", None)],
+             "unseen": [], "in_view": {(1, "outerwear"): hidden_then_seen}}
+    assert event_scores(scene) == (1, 1, 1, 1, 1)  # 4 s after the change, 2 s of it in view
+    always_seen = {**scene, "in_view": {(1, "outerwear"): np.arange(0, 300)}}
+    assert event_scores(always_seen) == (0, 1, 0, 1, 0)  # 4 s in view: late

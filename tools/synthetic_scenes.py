@@ -141,16 +141,19 @@ class Detector:
         for walker, person in people:
             truth.append({"kind": "person", "id": walker.person_id, "box": person})
         for walker, person in people:
-            w, h = person[2] - person[0], person[3] - person[1]
-            for item, (label, color) in walker.outfit_at(frame).items():
-                fx1, fy1, fx2, fy2 = LAYOUT[item] if item in LAYOUT else LAYOUT[label]
-                box = np.array([person[0] + fx1 * w, person[1] + fy1 * h, person[0] + fx2 * w, person[1] + fy2 * h], dtype=np.float32)
+            in_front = [b for other, b in people if other is not walker and other.start[1] + other.height > walker.start[1] + walker.height]
+            wearing = walker.outfit_at(frame)
+            for item in (i for i in walker.outfit if i not in wearing):  # taken off: can anyone see that it is gone?
+                box = _place(person, LAYOUT[item] if item in LAYOUT else LAYOUT[walker.outfit[item][0]])
+                truth.append({"kind": "removed", "id": walker.person_id, "item": item, "slot": slot_of_item(item), "box": box,
+                              "hidden": _hidden(box, in_front)})
+            for item, (label, color) in wearing.items():
+                box = _place(person, LAYOUT[item] if item in LAYOUT else LAYOUT[label])
                 slot = slot_of_item(item)
-                garment = {"kind": "garment", "id": walker.person_id, "item": item, "slot": slot, "label": label, "box": box, "hidden": False}
+                garment = {"kind": "garment", "id": walker.person_id, "item": item, "slot": slot, "label": label, "box": box,
+                           "hidden": _hidden(box, in_front)}
                 truth.append(garment)
-                in_front = [b for other, b in people if other is not walker and other.start[1] + other.height > walker.start[1] + walker.height]
-                if any(sv.box_iou_batch(box[None], b[None])[0, 0] > 0 and _covered(box, b) for b in in_front):
-                    garment["hidden"] = True
+                if garment["hidden"]:
                     continue  # hidden behind someone nearer the camera
                 if self.rng.random() < noise.miss:
                     continue
@@ -177,6 +180,18 @@ class Detector:
         boxes = np.array([p["box"] + self.rng.normal(0, self.noise.jitter, 4) * (p["box"][3] - p["box"][1]) * 0.3 for p in found])
         return sv.Detections(xyxy=boxes.astype(np.float32), confidence=self.rng.uniform(0.6, 0.95, len(found)).astype(np.float32),
                              class_id=np.zeros(len(found), dtype=int), data={"class_name": np.array(["person"] * len(found), dtype=object)})
+
+
+def _place(person: np.ndarray, layout: tuple[float, float, float, float]) -> np.ndarray:
+    """A garment's box from where it sits in its person's box (fractions)."""
+    w, h = person[2] - person[0], person[3] - person[1]
+    return np.array([person[0] + layout[0] * w, person[1] + layout[1] * h, person[0] + layout[2] * w, person[1] + layout[3] * h],
+                    dtype=np.float32)
+
+
+def _hidden(box: np.ndarray, in_front: list[np.ndarray]) -> bool:
+    """True when the box of someone nearer the camera covers half of `box`."""
+    return any(sv.box_iou_batch(box[None], b[None])[0, 0] > 0 and _covered(box, b) for b in in_front)
 
 
 def _covered(box: np.ndarray, by: np.ndarray) -> bool:
