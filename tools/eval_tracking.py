@@ -170,10 +170,9 @@ def identity_metrics(scenes: list[dict[str, Any]], which: str) -> dict[str, floa
 
 def summarize(scenes: list[dict[str, Any]]) -> dict[str, float]:
     """The metrics of a scenario over its scenes."""
-    minutes = sum(s["seconds"] for s in scenes) / 60 or 1e-9
-    garments = sum(len(s["raw"]) for s in scenes) or 1
-    raw_sw = sum(_switches([p[0] for p in v]) for s in scenes for v in s["raw"].values()) / garments / minutes * len(scenes)
-    shown_sw = sum(_switches([p[0] for p in v]) for s in scenes for v in s["shown"].values()) / garments / minutes * len(scenes)
+    minutes = sum(s["seconds"] for s in scenes) / 60 or 1e-9  # garment-minutes in view
+    raw_sw = sum(_switches([p[0] for p in v]) for s in scenes for v in s["raw"].values()) / minutes
+    shown_sw = sum(_switches([p[0] for p in v]) for s in scenes for v in s["shown"].values()) / minutes
     shown = [p for s in scenes for v in s["shown"].values() for p in v]
     raw = [p for s in scenes for v in s["raw"].values() for p in v]
     good, events, followed, changes, right = (sum(x) for x in zip(*(event_scores(s) for s in scenes)))

@@ -5,7 +5,9 @@ A label first locks once the garment was seen for `lock_s` and the label holds `
 the evidence both recently and over all the time seen, so a burst of confusion in a garment's
 first seconds does not lock (and announce) a wrong label; after `2 * lock_s` the label that
 leads both locks anyway (a garment whose label stays in doubt is still part of the outfit, and
-taking it off is still a change).
+taking it off is still a change). Until then the label is provisional: the leader, changing only
+when another label leads it by `switch_margin` (so a look-alike burst in a garment's first
+seconds does not make it flicker on screen).
 
 Evidence is weighed by the time an observation covers (the gap since the previous one, capped),
 and decays with a half-life in seconds, so a label's share is about the share of recent time it
@@ -100,12 +102,14 @@ class LabelStabilizer:
         leader = max(self.evidence, key=lambda name: self.evidence[name])
         if not self.locked:  # provisional: show the leader; lock once the garment was seen long enough and it leads clearly
             self.seen[label] = self.seen.get(label, 0.0) + score * step
-            self.label = leader
+            if self.label is None or self.share(leader) - self.share(self.label) >= s.switch_margin:
+                self.label = leader  # a provisional label too changes only for a clear leader (less flicker on screen)
             seen_for, overall = t - self._first_t, max(self.seen, key=lambda name: self.seen[name])
             self.locked = ((seen_for >= s.lock_s and self.share(leader) >= s.lock_share  # clearly, recently and over all the time seen
                             and self.seen[leader] >= s.lock_share * sum(self.seen.values()))
                            or (seen_for >= 2 * s.lock_s and leader == overall))  # or, after twice as long, the label that leads both
             if self.locked:
+                self.label = leader
                 self.seen.clear()
                 self.locked_color = self.color
             return False
