@@ -127,14 +127,19 @@ def test_the_same_label_in_another_colour_makes_later_look_alikes_no_change():
 
 def test_a_provisional_label_changes_only_for_a_clear_leader():
     """Before it locks, the label shown (with "?") used to be whichever label led, so a burst of a
-    look-alike in a garment's first seconds flipped it back and forth on screen. It now changes
-    only when another label leads it by switch_margin."""
+    look-alike in a garment's first seconds flipped it back and forth on screen. It is now the
+    label leading over all the time the garment was seen, and changes only when another leads it
+    there by switch_margin."""
     stabilizer, shown = LabelStabilizer(), []
     for n in range(30):
         label = "top, t-shirt, sweatshirt" if (n // 6) % 2 == 1 else "shirt, blouse"  # 6 frames each, 1.2 s in all
         stabilizer.update(label, 0.8, n / 25, "white")
         shown.append(stabilizer.label)
     assert not stabilizer.locked and set(shown) == {"shirt, blouse"}, shown
+    stabilizer = LabelStabilizer()  # 1 s of the right label, then a 0.9 s burst: it leads recently, not over all the time seen
+    for n in range(47):
+        stabilizer.update("shirt, blouse" if n < 25 else "top, t-shirt, sweatshirt", 0.8, n / 25, "white")
+        assert stabilizer.label == "shirt, blouse", n
 
 
 def test_a_label_is_provisional_until_the_garment_was_seen_for_lock_s():

@@ -102,9 +102,10 @@ class LabelStabilizer:
         leader = max(self.evidence, key=lambda name: self.evidence[name])
         if not self.locked:  # provisional: show the leader; lock once the garment was seen long enough and it leads clearly
             self.seen[label] = self.seen.get(label, 0.0) + score * step
-            if self.label is None or self.share(leader) - self.share(self.label) >= s.switch_margin:
-                self.label = leader  # a provisional label too changes only for a clear leader (less flicker on screen)
             seen_for, overall = t - self._first_t, max(self.seen, key=lambda name: self.seen[name])
+            total = sum(self.seen.values())
+            if self.label is None or (self.seen[overall] - self.seen.get(self.label, 0.0)) / total >= s.switch_margin:
+                self.label = overall  # provisional: the clear leader over all the time seen (a burst does not flip it)
             self.locked = ((seen_for >= s.lock_s and self.share(leader) >= s.lock_share  # clearly, recently and over all the time seen
                             and self.seen[leader] >= s.lock_share * sum(self.seen.values()))
                            or (seen_for >= 2 * s.lock_s and leader == overall))  # or, after twice as long, the label that leads both
