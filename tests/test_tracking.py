@@ -10,7 +10,7 @@ from stream.tracking import LabelStabilizer, OutfitTracker, StabilizerSettings, 
 from stream.tracking.persons import persons_from_garments
 
 GROUPS = {"shirt, blouse": ("tops", "upperbody"), "top, t-shirt, sweatshirt": ("tops", "upperbody"),
-          "pants": ("bottoms", "lowerbody"), "jacket": ("outerwear", "upperbody"), "sleeve": ("parts", "garment parts"),
+          "pants": ("bottoms", "lowerbody"), "shorts": ("bottoms", "lowerbody"), "jacket": ("outerwear", "upperbody"), "sleeve": ("parts", "garment parts"),
           "shoe": ("footwear", "legs and feet"), "coat": ("outerwear", "wholebody"), "bag, wallet": ("accessories", "others"),
           "belt": ("accessories", "waist")}
 PERSON = [100, 100, 300, 600]
@@ -198,6 +198,28 @@ def test_a_garment_inside_two_people_goes_to_the_one_it_sits_on_like_garments_do
     by_bottom = {round(float(box[3])): int(pid) for box, pid in zip(persons.xyxy, persons.tracker_id)}
     assert "outerwear" in tracker.outfit(by_bottom[926], 3.0)
     assert "outerwear" not in tracker.outfit(by_bottom[700], 3.0)
+
+
+def test_someone_passing_in_front_does_not_lend_their_garments_to_the_person_behind():
+    """Overtaking: a person in front (feet lower) covers someone of the same size behind; their
+    shorts lie inside both boxes and sit about as well on either. The one behind cannot show
+    a garment there (it would be hidden), so the shorts are the nearer person's: no "pants ->
+    shorts" for the person behind. (They used to go to whichever box they fitted a little better.)"""
+    tracker = OutfitTracker()
+    alone, back, front = [1000, 100, 1200, 700], [100, 100, 300, 700], [112, 112, 312, 712]
+
+    def on(box, label, color, dy=0.0):
+        w, h = box[2] - box[0], box[3] - box[1]
+        return (label, 0.9, [box[0] + 0.2 * w, box[1] + (0.5 + dy) * h, box[0] + 0.8 * w, box[1] + (0.88 + dy) * h], color)
+
+    _walk(tracker, 75, lambda f: (garments(on(alone, "pants", "black"), on(back, "pants", "navy")), people(alone, back)))
+    out, events = _walk(tracker, 75, lambda f: (garments(on(alone, "pants", "black"), on(back, "shorts", "beige", dy=-0.01)),
+                                                people(alone, back, front)), start=75)
+    persons = out[out.data["kind"] == "person"]
+    by_bottom = {round(float(box[3])): int(pid) for box, pid in zip(persons.xyxy, persons.tracker_id)}
+    assert tracker.outfit(by_bottom[700], 6.0)["lower"]["label"] == "pants"
+    assert tracker.outfit(by_bottom[712], 6.0)["lower"]["label"] == "shorts"
+    assert not [e for e in events if e["event"] == "slot_changed"]
 
 
 def test_parts_are_listed_on_the_garment_that_contains_them():

@@ -30,17 +30,27 @@ from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, 
 
 ITEM_MATCH_IOU = 0.2  # an item of a multi-item slot is the same one when it sits about where it did
 PLACE_RATE = 0.02  # how fast the learned place of a kind of garment on people follows new sightings
+PLACE_TOLERANCE = 0.15  # people on whom a garment sits this nearly as well as on the best fitting one could wear it
 NOBODY, UNTRACKED = -1, -2  # garment holders that are no tracked person
 NEWCOMER_IOU = 0.5  # a person box overlapping no tracked person's box this much is someone not tracked yet
 
 
 def _untracked(found: sv.Detections, tracked: np.ndarray) -> np.ndarray:
-    """The boxes of `found` (this frame's person boxes) that no tracked person's box matches."""
+    """The boxes of `found` (this frame's person boxes) left over when each tracked person's box
+    takes the one it overlaps most (one each, at least NEWCOMER_IOU): people not tracked yet,
+    even one standing right in front of someone tracked."""
     if len(found) == 0:
         return np.zeros((0, 4), dtype=np.float32)
-    if len(tracked) == 0:
-        return found.xyxy.astype(np.float32)
-    return found.xyxy[sv.box_iou_batch(found.xyxy, tracked).max(axis=1) < NEWCOMER_IOU].astype(np.float32)
+    left, taken = np.ones(len(found), dtype=bool), set()
+    iou = sv.box_iou_batch(found.xyxy, tracked) if len(tracked) else np.zeros((len(found), 0))
+    for flat in np.argsort(-iou, axis=None):
+        row, col = np.unravel_index(flat, iou.shape)
+        if iou[row, col] < NEWCOMER_IOU:
+            break
+        if left[row] and col not in taken:
+            left[row] = False
+            taken.add(col)
+    return found.xyxy[left].astype(np.float32)
 
 
 class OutfitTracker:
@@ -182,9 +192,10 @@ class OutfitTracker:
         """Per detection, the person wearing it (NOBODY, or UNTRACKED: someone not followed yet, whose
         garments wait until they are). A garment only one person's box holds
         is theirs, and teaches where on a person that kind of garment sits. When two people in front
-        of each other both hold it, it is the one on whom it sits where that kind of garment sits on
-        people (their shoulders, their waist), else the one whose own garment in that slot sits
-        there, else the one holding most of it, else the smaller box."""
+        of each other both hold it, it is one on whom it sits where that kind of garment sits on
+        people (their shoulders, their waist); of those, the one nearer the camera (feet lower: the
+        other one's garment there would be hidden behind them), else the one whose own garment in
+        that slot sits there, else the one holding most of it, else the smaller box."""
         if len(people) == 0:
             return [NOBODY] * len(garments)
         inside = box_ioa(garments.xyxy, people.xyxy)
@@ -205,8 +216,9 @@ class OutfitTracker:
                 own = wearer.garments.get(str(slots[row])) if wearer is not None else None
                 expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
                 iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
-                fits.append((usual, iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
-            holders.append(max(fits)[-1] if fits else NOBODY)
+                fits.append((usual, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
+            plausible = [f for f in fits if f[0] >= max(fits)[0] - PLACE_TOLERANCE]  # sits where such garments sit on them
+            holders.append(max(plausible, key=lambda f: f[1:])[-1] if fits else NOBODY)
         return holders
 
     def _learn_place(self, label: str, rel: np.ndarray) -> None:
