@@ -107,7 +107,7 @@ class OutfitTracker:
                                     tracker_id=np.concatenate([track_ids(people), track_ids(held), np.full(len(newcomers), UNTRACKED)]).astype(int))
             slots = garment_slots(garments)
             worn = np.array([s not in ("", PARTS) for s in slots], dtype=bool)
-            seen = self._wear(select(garments, worn) if len(garments) else garments, holding, t)
+            seen = self._wear(select(garments, worn) if len(garments) else garments, holding, t, by_place=persons is not None)
             self._count_absences(people, holding, t)
             self._observe_parts(select(garments, slots == PARTS) if len(garments) else garments, seen)
             shown = [(g, g.box, str(g.stabilizer.raw)) for g in seen]  # each garment seen, its box, this frame's raw label
@@ -153,7 +153,7 @@ class OutfitTracker:
         return people
 
     # --- garments -----------------------------------------------------------------------------
-    def _wear(self, garments: sv.Detections, people: sv.Detections, t: float) -> list[GarmentTrack]:
+    def _wear(self, garments: sv.Detections, people: sv.Detections, t: float, by_place: bool) -> list[GarmentTrack]:
         """Each garment detection onto the person whose box holds most of it (or onto a loose
         garment); returns the garments seen."""
         seen: list[GarmentTrack] = []
@@ -161,7 +161,7 @@ class OutfitTracker:
             adapter.update(self.loose_tracker, garments, t)
             return seen
         slots = garment_slots(garments)
-        holder = self._holders(garments, slots, people)
+        holder = self._holders(garments, slots, people, by_place)
         for person_id in {h for h in holder if h >= 0}:
             person = self.people[person_id]
             rows = [r for r in range(len(garments)) if holder[r] == person_id]
@@ -188,14 +188,16 @@ class OutfitTracker:
             seen.append(garment)
         return seen
 
-    def _holders(self, garments: sv.Detections, slots: np.ndarray, people: sv.Detections) -> list[int]:
+    def _holders(self, garments: sv.Detections, slots: np.ndarray, people: sv.Detections, by_place: bool) -> list[int]:
         """Per detection, the person wearing it (NOBODY, or UNTRACKED: someone not followed yet, whose
         garments wait until they are). A garment only one person's box holds
         is theirs, and teaches where on a person that kind of garment sits. When two people in front
         of each other both hold it, it is one on whom it sits where that kind of garment sits on
         people (their shoulders, their waist); of those, the one nearer the camera (feet lower: the
         other one's garment there would be hidden behind them), else the one whose own garment in
-        that slot sits there, else the one holding most of it, else the smaller box."""
+        that slot sits there, else the one holding most of it, else the smaller box. Places are
+        used only `by_place`: with a person model's boxes (boxes built from the garments themselves
+        say nothing of where on a body a garment sits)."""
         if len(people) == 0:
             return [NOBODY] * len(garments)
         inside = box_ioa(garments.xyxy, people.xyxy)
@@ -205,11 +207,11 @@ class OutfitTracker:
         holders = []
         for row in range(len(garments)):
             candidates = np.flatnonzero(inside[row] >= self.settings.owner_ioa)
-            if len(candidates) == 1:
+            if by_place and len(candidates) == 1:
                 self._learn_place(str(labels[row]), relative(garments.xyxy[row], people.xyxy[candidates[0]]))
             fits = []
             for col in candidates:
-                place = self._places.get(str(labels[row]))
+                place = self._places.get(str(labels[row])) if by_place else None
                 usual = float(sv.box_iou_batch(relative(garments.xyxy[row], people.xyxy[col])[None], place[None])[0, 0]) \
                     if place is not None else 0.0
                 wearer = self.people.get(int(ids[col]))
