@@ -81,7 +81,7 @@ def _as_detections(rows: np.ndarray | None) -> sv.Detections:
 
 def bytetrack(settings: TrackingSettings):
     """Plain ByteTrack with the tracking settings: the reference the outfit tracker is compared with."""
-    return adapter.make_tracker("bytetrack", settings.lost_track_s, settings.frame_rate, settings.activation_threshold,
+    return adapter.make_tracker("bytetrack", settings.lost_track_for(person_model=True), settings.frame_rate, settings.activation_threshold,
                                 settings.high_confidence, settings.min_iou)
 
 

@@ -61,7 +61,7 @@ def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: Track
     settings = (settings or TrackingSettings()).model_copy(update={"frame_rate": scene.fps})
     detector = Detector(scene, scenario.noise, seed + 1000)
     tracker = OutfitTracker(settings)
-    baseline = adapter.make_tracker("bytetrack", settings.lost_track_s, scene.fps, settings.activation_threshold,
+    baseline = adapter.make_tracker("bytetrack", settings.lost_track_for(person_model), scene.fps, settings.activation_threshold,
                                     settings.high_confidence, settings.min_iou)
     raw, shown = defaultdict(list), defaultdict(list)
     slot_right = slot_total = owner_wrong = owner_known = 0

@@ -59,9 +59,9 @@ class OutfitTracker:
 
     def __init__(self, settings: TrackingSettings | None = None) -> None:
         self.settings = s = settings or TrackingSettings()
-        self.person_tracker = adapter.make_tracker(s.person_tracker, s.lost_track_s, s.frame_rate, s.activation_threshold,
-                                                   s.high_confidence, s.min_iou, s.camera_motion)
-        self.loose_tracker = adapter.make_tracker("bytetrack", s.lost_track_s, s.frame_rate, s.activation_threshold,
+        self._boxes_from_model: bool | None = None  # whether a person model gives the boxes (known at the first detector run)
+        self.person_tracker = self._make_person_tracker(person_model=False)
+        self.loose_tracker = adapter.make_tracker("bytetrack", s.lost_track_for(person_model=False), s.frame_rate, s.activation_threshold,
                                                   s.high_confidence, s.min_iou)
         self.people: dict[int, PersonTrack] = {}
         self.loose: dict[int, GarmentTrack] = {}  # motion track id -> a garment nobody wears
@@ -70,6 +70,11 @@ class OutfitTracker:
         self._places: dict[str, np.ndarray] = {}  # garment label -> where it sits in its wearer's box
         self._next_id = 1
         self._last_detected = 0.0
+
+    def _make_person_tracker(self, person_model: bool) -> Any:
+        s = self.settings
+        return adapter.make_tracker(s.person_tracker, s.lost_track_for(person_model), s.frame_rate, s.activation_threshold,
+                                    s.high_confidence, s.min_iou, s.camera_motion)
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -98,6 +103,9 @@ class OutfitTracker:
         if detected:
             self._last_detected = t
             raw_people = persons if persons is not None else persons_from_garments(garments)
+            if self._boxes_from_model is None:  # the first detector run says which kind of person boxes come
+                self._boxes_from_model = persons is not None
+                self.person_tracker = self._make_person_tracker(self._boxes_from_model)
             tracked = adapter.update(self.person_tracker, raw_people, t, frame if self.settings.camera_motion else None)
             people = self._identify(tracked, garments, t, events)
             held = self._public(adapter.held(self.person_tracker))  # missed for a moment: still wearing their garments

@@ -13,6 +13,9 @@ from pydantic import Field, model_validator
 
 from engines.settings import StrictModel
 
+PERSON_MODEL_LOST_S = 2.5  # a person model's boxes are reliable: wait through a 2 s occlusion
+GARMENT_BOXES_LOST_S = 1.0  # boxes built from garments merge and split: a longer wait re-finds the wrong people
+
 
 class StabilizerSettings(StrictModel):
     """How a garment track's label is stabilized: evidence over time, a lock, and hysteresis."""
@@ -38,7 +41,9 @@ class TrackingSettings(StrictModel):
     camera_motion: bool = Field(False, description="compensate camera motion (BoT-SORT, from the frames; for moving cameras)")
     stabilizer: StabilizerSettings = Field(default_factory=StabilizerSettings)
     frame_rate: float = Field(25.0, gt=0, description="frame rate assumed when a source reports none")
-    lost_track_s: float = Field(1.0, gt=0, description="how long a lost person or garment track is kept for re-finding")
+    lost_track_s: float | None = Field(None, gt=0, description="how long a lost person or garment track is kept for re-finding; "
+                                       "none: 2.5 s with a person model's boxes (one id through a 2 s occlusion), "
+                                       "1 s with boxes built from the garments (a longer wait re-finds the wrong people)")
     activation_threshold: float = Field(0.3, ge=0, lt=1, description="detections above this start tracks")
     high_confidence: float = Field(0.5, ge=0, lt=1, description="first association stage of ByteTrack and BoT-SORT")
     min_iou: float = Field(0.1, ge=0, lt=1, description="least IoU to match a detection to a track")
@@ -51,9 +56,22 @@ class TrackingSettings(StrictModel):
     leave_after_s: float = Field(3.0, gt=0, description="a person unseen this long has left")
     forget_s: float = Field(5.0, gt=0, description="a garment unseen this long is forgotten (bounded state: racks, mannequins)")
 
+    def lost_track_for(self, person_model: bool) -> float:
+        """How long lost tracks are kept: `lost_track_s`, or its default for the kind of person boxes.
+
+        Args:
+            person_model: True when a person model gives the boxes, False when they are built from garments.
+
+        Returns:
+            Seconds, never above `leave_after_s`.
+        """
+        if self.lost_track_s is not None:
+            return self.lost_track_s
+        return min(PERSON_MODEL_LOST_S if person_model else GARMENT_BOXES_LOST_S, self.leave_after_s)
+
     @model_validator(mode="after")
     def _consistent(self) -> TrackingSettings:
-        if self.lost_track_s > self.leave_after_s:
+        if self.lost_track_s is not None and self.lost_track_s > self.leave_after_s:
             raise ValueError(f"lost_track_s ({self.lost_track_s}) must not exceed leave_after_s ({self.leave_after_s}): "
                              "a person would leave while their track is still kept, then appear again")
         if self.off_s >= self.forget_s:
