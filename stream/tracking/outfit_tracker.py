@@ -198,8 +198,8 @@ class OutfitTracker:
 
     def _holders(self, garments: sv.Detections, slots: np.ndarray, people: sv.Detections, by_place: bool) -> list[int]:
         """Per detection, the person wearing it (NOBODY, or UNTRACKED: someone not followed yet, whose
-        garments wait until they are). A garment only one person's box holds
-        is theirs, and teaches where on a person that kind of garment sits. When two people in front
+        garments wait until they are). A garment only one person's box holds is theirs (and, with a
+        person model, teaches where on a person that kind of garment sits). When two people in front
         of each other both hold it, it is one on whom it sits where that kind of garment sits on
         people (their shoulders, their waist); of those, the one nearer the camera (feet lower: the
         other one's garment there would be hidden behind them), else the one whose own garment in

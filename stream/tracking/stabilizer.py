@@ -5,9 +5,9 @@ A label first locks once the garment was seen for `lock_s` and the label holds `
 the evidence both recently and over all the time seen, so a burst of confusion in a garment's
 first seconds does not lock (and announce) a wrong label; after `2 * lock_s` the label that
 leads both locks anyway (a garment whose label stays in doubt is still part of the outfit, and
-taking it off is still a change). Until then the label is provisional: the leader, changing only
-when another label leads it by `switch_margin` (so a look-alike burst in a garment's first
-seconds does not make it flicker on screen).
+taking it off is still a change). Until then the label is provisional: the label leading over
+all the time seen, changing only when another leads it there by `switch_margin` (so a
+look-alike burst in a garment's first seconds does not make it flicker on screen).
 
 Evidence is weighed by the time an observation covers (the gap since the previous one, capped),
 and decays with a half-life in seconds, so a label's share is about the share of recent time it
@@ -100,14 +100,14 @@ class LabelStabilizer:
         self.observations += 1
         self.raw = label
         leader = max(self.evidence, key=lambda name: self.evidence[name])
-        if not self.locked:  # provisional: show the leader; lock once the garment was seen long enough and it leads clearly
+        if not self.locked:  # provisional: show the overall leader; lock once the garment was seen long enough and it leads clearly
             self.seen[label] = self.seen.get(label, 0.0) + score * step
             seen_for, overall = t - self._first_t, max(self.seen, key=lambda name: self.seen[name])
             total = sum(self.seen.values())
             if self.label is None or (self.seen[overall] - self.seen.get(self.label, 0.0)) / total >= s.switch_margin:
                 self.label = overall  # provisional: the clear leader over all the time seen (a burst does not flip it)
             self.locked = ((seen_for >= s.lock_s and self.share(leader) >= s.lock_share  # clearly, recently and over all the time seen
-                            and self.seen[leader] >= s.lock_share * sum(self.seen.values()))
+                            and self.seen[leader] >= s.lock_share * total)
                            or (seen_for >= 2 * s.lock_s and leader == overall))  # or, after twice as long, the label that leads both
             if self.locked:
                 self.label = leader
@@ -124,7 +124,7 @@ class LabelStabilizer:
         holds = self.challenger is None and self.share(self.label) >= s.lock_share and t - self._color_since >= s.lock_s
         if self.locked_color is None or holds:
             self.locked_color = self.color  # the label held in this colour for lock_s: the garment looks like this now
-        changed = self.color_changed
+        changed = self.color_changed  # again: the colour may have just been adopted
         if self.challenger is not None and t - self.challenger_since >= (s.switch_s if changed else s.same_color_switch_s):
             self.corrected = not changed
             self.label, self.challenger, self.locked_color = self.challenger, None, self.color
