@@ -22,3 +22,29 @@ def track_ids(detections: sv.Detections) -> np.ndarray:
 def scores(detections: sv.Detections) -> np.ndarray:
     """The confidences (1.0 for detections without one)."""
     return detections.confidence if detections.confidence is not None else np.ones(len(detections), dtype=np.float32)
+
+
+def match_boxes(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float) -> dict[int, int]:
+    """Greedy one-to-one matching by IoU, best pairs first.
+
+    Args:
+        boxes_a: (N, 4) xyxy boxes.
+        boxes_b: (M, 4) xyxy boxes.
+        min_iou: pairs overlapping less are not matched.
+
+    Returns:
+        Row of `boxes_a` -> row of `boxes_b`.
+    """
+    if len(boxes_a) == 0 or len(boxes_b) == 0:
+        return {}
+    iou = sv.box_iou_batch(boxes_a, boxes_b)
+    pairs: dict[int, int] = {}
+    used_b: set[int] = set()
+    for flat in np.argsort(-iou, axis=None):
+        i, j = (int(k) for k in np.unravel_index(flat, iou.shape))
+        if iou[i, j] < min_iou:
+            break
+        if i not in pairs and j not in used_b:
+            pairs[i] = j
+            used_b.add(j)
+    return pairs

@@ -23,6 +23,7 @@ import numpy as np
 import supervision as sv
 from trackers.eval import compute_clear_metrics, compute_hota_metrics, compute_identity_metrics
 
+from stream.detections import match_boxes
 from stream.io import format_table
 from stream.tracking import OutfitTracker, TrackingSettings, adapter
 from stream.tracking.persons import garment_slots, persons_from_garments
@@ -36,19 +37,7 @@ SETTLED_S = 2.0  # a change counts when the garment was in view this long before
 
 def _match(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float = 0.3) -> dict[int, int]:
     """Greedy one-to-one matching by IoU: row of a -> row of b."""
-    if len(boxes_a) == 0 or len(boxes_b) == 0:
-        return {}
-    iou = sv.box_iou_batch(boxes_a, boxes_b)
-    pairs, used_a, used_b = {}, set(), set()
-    for flat in np.argsort(-iou, axis=None):
-        i, j = np.unravel_index(flat, iou.shape)
-        if iou[i, j] < min_iou:
-            break
-        if i not in used_a and j not in used_b:
-            pairs[int(i)] = int(j)
-            used_a.add(i)
-            used_b.add(j)
-    return pairs
+    return match_boxes(boxes_a, boxes_b, min_iou)
 
 
 def _switches(sequence: list[str]) -> int:

@@ -11,6 +11,7 @@ import numpy as np
 import supervision as sv
 
 from engines.taxonomy import load_taxonomy
+from stream.tracking.tracks import absolute
 
 # Classes a detector confuses with each other, per slot.
 LOOK_ALIKES = {
@@ -144,11 +145,11 @@ class Detector:
             in_front = [b for other, b in people if other is not walker and other.start[1] + other.height > walker.start[1] + walker.height]
             wearing = walker.outfit_at(frame)
             for item in (i for i in walker.outfit if i not in wearing):  # taken off: can anyone see that it is gone?
-                box = _place(person, LAYOUT[item] if item in LAYOUT else LAYOUT[walker.outfit[item][0]])
+                box = absolute(np.array(LAYOUT[item] if item in LAYOUT else LAYOUT[walker.outfit[item][0]]), person)
                 truth.append({"kind": "removed", "id": walker.person_id, "item": item, "slot": slot_of_item(item), "box": box,
                               "hidden": _hidden(box, in_front)})
             for item, (label, color) in wearing.items():
-                box = _place(person, LAYOUT[item] if item in LAYOUT else LAYOUT[label])
+                box = absolute(np.array(LAYOUT[item] if item in LAYOUT else LAYOUT[label]), person)
                 slot = slot_of_item(item)
                 garment = {"kind": "garment", "id": walker.person_id, "item": item, "slot": slot, "label": label, "box": box,
                            "hidden": _hidden(box, in_front)}
@@ -182,16 +183,9 @@ class Detector:
                              class_id=np.zeros(len(found), dtype=int), data={"class_name": np.array(["person"] * len(found), dtype=object)})
 
 
-def _place(person: np.ndarray, layout: tuple[float, float, float, float]) -> np.ndarray:
-    """A garment's box from where it sits in its person's box (fractions)."""
-    w, h = person[2] - person[0], person[3] - person[1]
-    return np.array([person[0] + layout[0] * w, person[1] + layout[1] * h, person[0] + layout[2] * w, person[1] + layout[3] * h],
-                    dtype=np.float32)
-
-
 def _hidden(box: np.ndarray, in_front: list[np.ndarray]) -> bool:
     """True when the box of someone nearer the camera covers half of `box`."""
-    return any(sv.box_iou_batch(box[None], b[None])[0, 0] > 0 and _covered(box, b) for b in in_front)
+    return any(_covered(box, b) for b in in_front)
 
 
 def _covered(box: np.ndarray, by: np.ndarray) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 import supervision as sv
 from trackers.eval import box_ioa
 
-from stream.detections import scores, select, track_ids
+from stream.detections import match_boxes, scores, select, track_ids
 from stream.tracking import adapter
 from stream.tracking.persons import garment_slots, persons_from_garments
 from stream.tracking.reid import find_again
@@ -39,18 +39,8 @@ def _untracked(found: sv.Detections, tracked: np.ndarray) -> np.ndarray:
     """The boxes of `found` (this frame's person boxes) left over when each tracked person's box
     takes the one it overlaps most (one each, at least NEWCOMER_IOU): people not tracked yet,
     even one standing right in front of someone tracked."""
-    if len(found) == 0:
-        return np.zeros((0, 4), dtype=np.float32)
-    left, taken = np.ones(len(found), dtype=bool), set()
-    iou = sv.box_iou_batch(found.xyxy, tracked) if len(tracked) else np.zeros((len(found), 0))
-    for flat in np.argsort(-iou, axis=None):
-        row, col = np.unravel_index(flat, iou.shape)
-        if iou[row, col] < NEWCOMER_IOU:
-            break
-        if left[row] and col not in taken:
-            left[row] = False
-            taken.add(col)
-    return found.xyxy[left].astype(np.float32)
+    matched = match_boxes(found.xyxy.reshape(-1, 4), tracked, NEWCOMER_IOU)
+    return found.xyxy.reshape(-1, 4)[[row not in matched for row in range(len(found))]].astype(np.float32)
 
 
 class OutfitTracker:
@@ -217,9 +207,9 @@ class OutfitTracker:
             candidates = np.flatnonzero(inside[row] >= self.settings.owner_ioa)
             if by_place and len(candidates) == 1:
                 self._learn_place(str(labels[row]), relative(garments.xyxy[row], people.xyxy[candidates[0]]))
+            place = self._places.get(str(labels[row])) if by_place else None
             fits = []
             for col in candidates:
-                place = self._places.get(str(labels[row])) if by_place else None
                 usual = float(sv.box_iou_batch(relative(garments.xyxy[row], people.xyxy[col])[None], place[None])[0, 0]) \
                     if place is not None else 0.0
                 wearer = self.people.get(int(ids[col]))
@@ -227,8 +217,12 @@ class OutfitTracker:
                 expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
                 iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
                 fits.append((usual, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
-            plausible = [f for f in fits if f[0] >= max(fits)[0] - PLACE_TOLERANCE]  # sits where such garments sit on them
-            holders.append(max(plausible, key=lambda f: f[1:])[-1] if fits else NOBODY)
+            if not fits:
+                holders.append(NOBODY)
+                continue
+            best_place = max(f[0] for f in fits)
+            plausible = [f for f in fits if f[0] >= best_place - PLACE_TOLERANCE]  # sits where such garments sit on them
+            holders.append(max(plausible, key=lambda f: f[1:])[-1])
         return holders
 
     def _learn_place(self, label: str, rel: np.ndarray) -> None:
