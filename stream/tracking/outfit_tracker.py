@@ -21,7 +21,7 @@ from trackers.eval import box_ioa
 
 from stream.detections import match_boxes, scores, select, track_ids
 from stream.tracking import adapter
-from stream.tracking.persons import garment_slots, persons_from_garments
+from stream.tracking.persons import FollowedPerson, garment_slots, persons_from_garments
 from stream.tracking.reid import find_again
 from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, PUT_ON_SLOTS, SLOTS
@@ -91,13 +91,13 @@ class OutfitTracker:
         """
         events: list[dict] = []
         if detected:
-            self._last_detected = t
-            raw_people = persons if persons is not None else persons_from_garments(garments)
+            raw_people = persons if persons is not None else persons_from_garments(garments, self._followed(t))
+            previous_run, self._last_detected = self._last_detected, t
             if self._boxes_from_model is None:  # the first detector run says which kind of person boxes come
                 self._boxes_from_model = persons is not None
                 self.person_tracker = self._make_person_tracker(self._boxes_from_model)
             tracked = adapter.update(self.person_tracker, raw_people, t, frame if self.settings.camera_motion else None)
-            people = self._identify(tracked, garments, t, events)
+            people = self._identify(tracked, garments, t, previous_run, events)
             held = self._public(adapter.held(self.person_tracker))  # missed for a moment: still wearing their garments
             known = np.concatenate([people.xyxy, held.xyxy]).reshape(-1, 4).astype(np.float32)
             newcomers = _untracked(raw_people, known)  # someone the motion tracker does not follow yet wears their own garments
@@ -119,9 +119,10 @@ class OutfitTracker:
         return self._as_detections(people, shown, outfits), events
 
     # --- people -------------------------------------------------------------------------------
-    def _identify(self, tracked: sv.Detections, garments: sv.Detections, t: float, events: list[dict]) -> sv.Detections:
+    def _identify(self, tracked: sv.Detections, garments: sv.Detections, t: float, previous_run: float, events: list[dict]) -> sv.Detections:
         """Motion-track ids -> person ids: known ones mapped, new ones re-identified by their
-        outfit when someone was lost a moment ago, else a new person (an `appear` event)."""
+        outfit when someone was lost a moment ago, else a new person (an `appear` event). The time
+        a person was out of sight does not count as seen without a garment."""
         for row, motion_id in enumerate(track_ids(tracked)):
             motion_id, box = int(motion_id), tracked.xyxy[row]
             if motion_id not in self._person_ids:
@@ -131,11 +132,24 @@ class OutfitTracker:
                     self.people[found] = PersonTrack(found, first_seen=t, last_seen=t, box=box)
                     events.append({"event": "appear", "person": found, "pts": t})
                 self._person_ids[motion_id] = found
-            person = self.people[self._person_ids[motion_id]]
-            person.last_seen, person.box = t, box
+            self.people[self._person_ids[motion_id]].seen(t, box, previous_run, self.settings.off_s)
         alive = adapter.live_ids(self.person_tracker)
         self._person_ids = {m: p for m, p in self._person_ids.items() if m in alive and p in self.people}  # bounded
         return self._public(tracked)
+
+    def _followed(self, t: float) -> list[FollowedPerson]:
+        """The people the motion tracker follows, where its filters put them at `t`, with where each
+        one's garments (those not taken off) sit on them: to build their boxes from the garments."""
+        followed = []
+        for tracks, lost in ((adapter.predicted(self.person_tracker, t - self._last_detected, self.settings.frame_rate), False),
+                             (adapter.held(self.person_tracker), True)):
+            people = self._public(tracks)
+            for box, person_id in zip(people.xyxy, track_ids(people)):
+                person = self.people[int(person_id)]
+                places = [(g.slot, g.rel_box) for g in person.garments.values() if g.rel_box is not None and not g.off(t, self.settings.off_s)]
+                if places:
+                    followed.append(FollowedPerson(box, places, t - person.first_seen, lost))
+        return followed
 
     def _lost_people(self, t: float) -> list[PersonTrack]:
         """People not seen in this frame whose motion track has ended, and who have not left yet."""
@@ -290,7 +304,6 @@ class OutfitTracker:
         self.loose = {m: g for m, g in self.loose.items() if m in alive and t - g.last_seen <= self.settings.forget_s}
         for person in self.people.values():
             person.garments = {k: g for k, g in person.garments.items() if t - g.last_seen <= self.settings.forget_s}
-
 
     def _garments_predicted(self, people: sv.Detections, t: float) -> list[tuple[GarmentTrack, np.ndarray, str]]:
         """Between detector runs: the garments seen at the last run, carried along with their person."""

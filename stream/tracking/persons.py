@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import supervision as sv
+from trackers.eval import box_ioa
 
 from stream.detections import scores, select
 from stream.tracking.slots import PARTS, slot_of
+from stream.tracking.tracks import MULTI_ITEM_SLOTS, absolute
 
 PERSON_LABEL = "person"  # the label a person model's people carry (COCO's)
+PLACE_IOU = 0.3  # a garment detection sits where a followed person's garment sits when its box overlaps that place this much
+JOIN_IOA = 0.5  # a garment no followed person expects joins the one whose box holds this much of it (a hat seen first now)
+SAME_GARMENT_IOU = 0.5  # two boxes of one slot overlapping this much are one garment seen twice
+MIN_REL_SIZE = 0.02  # garments smaller than this on a person (a watch's height) say too little about the person's box
+SETTLED_S = 1.0  # two people followed this long stay two (a person split by a garment missed as they came in is put together)
+
+
+@dataclass(frozen=True)
+class FollowedPerson:
+    """A person the tracker follows: where they should be now, and where their garments sit on them."""
+
+    box: np.ndarray
+    places: Sequence[tuple[str, np.ndarray]]  # (slot, garment box relative to the person's box)
+    age_s: float = 0.0  # how long they have been followed
+    lost: bool = False  # not found at the last detector run (the motion tracker still keeps them)
 
 
 def person_detections(detections: sv.Detections, label: str = PERSON_LABEL) -> sv.Detections:
@@ -26,6 +46,28 @@ def garment_slots(detections: sv.Detections) -> np.ndarray:
     return np.array([slot_of(g, s) or "" for g, s in zip(groups, supers)], dtype=object)
 
 
+def implied_person(garment: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """The person box in which a garment box sits at `rel` (the inverse of placing `rel` in a box)."""
+    w, h = (garment[2] - garment[0]) / (rel[2] - rel[0]), (garment[3] - garment[1]) / (rel[3] - rel[1])
+    x1, y1 = garment[0] - rel[0] * w, garment[1] - rel[1] * h
+    return np.array([x1, y1, x1 + w, y1 + h], dtype=np.float32)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per column of `values` (rows: estimates), the weighted median."""
+    order = np.argsort(values, axis=0)
+    out = np.empty(values.shape[1], dtype=np.float32)
+    for col in range(values.shape[1]):
+        ranked = order[:, col]
+        cumulative = np.cumsum(weights[ranked])
+        out[col] = values[ranked[int(np.searchsorted(cumulative, cumulative[-1] / 2))], col]
+    return out
+
+
+def _size(box: np.ndarray) -> tuple[float, float]:
+    return float(box[2] - box[0]), float(box[3] - box[1])
+
+
 def _belong_together(a: np.ndarray, b: np.ndarray, min_x_overlap: float, max_gap: float) -> bool:
     """Two garment boxes of one person: columns overlap and they stack without a big vertical gap."""
     x_overlap = min(a[2], b[2]) - max(a[0], b[0])
@@ -36,34 +78,119 @@ def _belong_together(a: np.ndarray, b: np.ndarray, min_x_overlap: float, max_gap
     return gap <= max_gap * max(a[3] - a[1], b[3] - b[1])
 
 
-def persons_from_garments(garments: sv.Detections, min_x_overlap: float = 0.5, max_gap: float = 0.25) -> sv.Detections:
-    """One box per group of garments that overlap horizontally and stack vertically (no person model).
+def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[FollowedPerson]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Garments sitting where a followed person's garments of that slot sit (one each, best overlap
+    first), and per person so found, their box now: the union of their garments, those seen where
+    they are and those missed where the others say they are (the weighted median of the person
+    boxes in which each garment seen sits where it did; bigger garments weigh more).
 
-    Parts and unknown labels are left out; a person's box is the union of its garments, its
-    confidence the best garment score. Two people standing in one column merge (the trade-off of
-    not running a person detector).
+    Returns:
+        The person index per garment row (-1: none), and person index -> box.
+    """
+    owner, item_of = np.full(len(boxes), -1), np.full(len(boxes), -1)
+    pairs = []
+    for k, person in enumerate(followed):
+        for item, (slot, rel) in enumerate(person.places):
+            rows = np.flatnonzero(slots == slot)
+            if len(rows):
+                ious = sv.box_iou_batch(absolute(rel, person.box)[None], boxes[rows])[0]
+                pairs += [(float(iou), k, item, int(row)) for iou, row in zip(ious, rows) if iou >= PLACE_IOU]
+    for _, k, item, row in sorted(pairs, reverse=True):
+        if owner[row] < 0 and not np.any((owner == k) & (item_of == item)):
+            owner[row], item_of[row] = k, item
+    person_boxes = {}
+    for k in set(owner[owner >= 0].tolist()):
+        rows = np.flatnonzero(owner == k)
+        places = [np.asarray(rel) for _, rel in followed[k].places]
+        body = [slot for slot, _ in followed[k].places if slot not in MULTI_ITEM_SLOTS]
+        if followed[k].lost and 2 * sum(slots[r] not in MULTI_ITEM_SLOTS for r in rows) < len(body):
+            owner[rows] = -1  # someone lost is found again by most of their garments, not by one of someone else's
+            continue
+        sized = [r for r in rows if slots[r] not in MULTI_ITEM_SLOTS and min(_size(places[item_of[r]])) >= MIN_REL_SIZE]
+        if not sized:
+            owner[rows] = -1  # only a bag or a hat found: grouped like anyone's
+            continue
+        implied = np.array([implied_person(boxes[r], places[item_of[r]]) for r in sized])
+        at = _weighted_median(implied, np.array([np.prod(_size(places[item_of[r]])) for r in sized]))
+        missed = [absolute(rel, at) for item, (slot, rel) in enumerate(followed[k].places)
+                  if item not in item_of[rows] and slot not in MULTI_ITEM_SLOTS]  # a bag or a hat may be gone
+        person_boxes[k] = _union(np.concatenate([boxes[rows], np.array(missed).reshape(-1, 4)]))
+    return owner, person_boxes
+
+
+@dataclass
+class _Group:
+    """Garments of one person being put together: their rows, and the box a followed person's
+    garments say they are in (None for people not followed yet)."""
+
+    rows: list[int]
+    box: np.ndarray | None = None
+    settled: bool = False  # a person followed for a while (not a piece of someone split as they came in)
+
+
+def _conflict(a: _Group, b: _Group, boxes: np.ndarray, slots: np.ndarray) -> bool:
+    """Two groups holding two garments of one slot (not two views of one garment): two people."""
+    return any(slots[i] == slots[j] and slots[i] not in MULTI_ITEM_SLOTS and _iou(boxes[i], boxes[j]) < SAME_GARMENT_IOU
+               for i in a.rows for j in b.rows)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float(sv.box_iou_batch(a[None], b[None])[0, 0])
+
+
+def _joins(a: _Group, b: _Group, boxes: np.ndarray, min_x_overlap: float, max_gap: float) -> bool:
+    """Whether two groups are one person: garments stacked in one column, or one group's garments
+    inside the box a followed person's garments give the other."""
+    if any(_belong_together(boxes[i], boxes[j], min_x_overlap, max_gap) for i in a.rows for j in b.rows):
+        return True
+    return any(g.box is not None and box_ioa(boxes[h.rows], g.box[None]).max() >= JOIN_IOA for g, h in ((a, b), (b, a)))
+
+
+def persons_from_garments(garments: sv.Detections, followed: Sequence[FollowedPerson] = (), min_x_overlap: float = 0.5,
+                          max_gap: float = 0.25) -> sv.Detections:
+    """Person boxes built from the garments (no person model).
+
+    Garments sitting where a followed person's garments sit make that person's box: where those
+    garments say the person is, so a missed garment neither shrinks the box nor splits the person,
+    and two people passing each other keep their own garments. Other garments join a person when
+    they stack in one column with theirs or lie in their box, unless that puts two garments of one
+    slot on them (two shirts in a column are two people, one behind the other). Parts and unknown
+    labels are left out.
+
+    Args:
+        garments: the garment detector's output for one frame.
+        followed: the people the tracker follows, where they should be now.
+        min_x_overlap: share of the narrower garment's width two garments of one column share.
+        max_gap: vertical gap between two garments of one column, as a share of the taller one.
+
+    Returns:
+        One box per person (confidence: their best garment's score).
     """
     slots = garment_slots(garments)
     keep = np.array([s not in ("", PARTS) for s in slots], dtype=bool)
-    boxes, confidences = garments.xyxy[keep], scores(garments)[keep] if len(garments) else np.empty(0)
-    parent = list(range(len(boxes)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            if _belong_together(boxes[i], boxes[j], min_x_overlap, max_gap):
-                parent[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
-        groups.setdefault(root(i), []).append(i)
+    boxes, slots = garments.xyxy[keep].reshape(-1, 4), slots[keep] if len(slots) else slots
+    confidences = scores(garments)[keep] if len(garments) else np.empty(0)
+    owner, person_boxes = _where_they_sit(boxes, slots, followed)
+    groups = [_Group(list(np.flatnonzero(owner == k)), box, followed[k].age_s >= SETTLED_S) for k, box in person_boxes.items()]
+    groups += [_Group([int(row)]) for row in np.flatnonzero(owner < 0)]
+    merged = True
+    while merged:
+        merged = False
+        for a, b in ((a, b) for i, a in enumerate(groups) for b in groups[i + 1:]):
+            if not (a.settled and b.settled) and _joins(a, b, boxes, min_x_overlap, max_gap) and not _conflict(a, b, boxes, slots):
+                a.rows += b.rows
+                a.settled |= b.settled
+                a.box = b.box if a.box is None else a.box if b.box is None else _union(np.stack([a.box, b.box]))
+                groups.remove(b)
+                merged = True
+                break
+    groups = [g for g in groups if any(slots[r] not in MULTI_ITEM_SLOTS for r in g.rows)]  # a bag or a hat alone is nobody
     if not groups:
         return sv.Detections.empty()
-    members = list(groups.values())
-    xyxy = np.array([[boxes[m, 0].min(), boxes[m, 1].min(), boxes[m, 2].max(), boxes[m, 3].max()] for m in members], dtype=np.float32)
-    return sv.Detections(xyxy=xyxy, confidence=np.array([confidences[m].max() for m in members], dtype=np.float32),
-                         class_id=np.zeros(len(members), dtype=int))
+    xyxy = [_union(np.concatenate([g.box[None], boxes[g.rows]]) if g.box is not None else boxes[g.rows]) for g in groups]
+    return sv.Detections(xyxy=np.array(xyxy, dtype=np.float32), confidence=np.array([confidences[g.rows].max() for g in groups], dtype=np.float32),
+                         class_id=np.zeros(len(groups), dtype=int))
+
+
+def _union(boxes: np.ndarray) -> np.ndarray:
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()], dtype=np.float32)

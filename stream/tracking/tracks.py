@@ -86,3 +86,12 @@ class PersonTrack:
     locked: dict[str, str | None] = field(default_factory=dict)  # entry -> its locked label (None: taken off)
     reported: set[str] = field(default_factory=set)  # entries whose first lock is known: later changes are events
     stable: bool = False  # outfit_stable was announced
+
+    def seen(self, t: float, box: np.ndarray, previous_run: float, off_s: float) -> None:
+        """Seen at `t`; the time they were out of sight since the detector run at `previous_run`
+        does not count as seen without a garment (one already taken off stays off)."""
+        out_of_sight = previous_run - self.last_seen
+        for garment in self.garments.values():
+            if out_of_sight > 0 and garment.unseen_since is not None and not garment.off(self.last_seen, off_s):
+                garment.unseen_since += out_of_sight
+        self.last_seen, self.box = t, box
