@@ -91,7 +91,7 @@ def test_a_full_disk_stops_the_run_with_one_line_naming_the_file_and_keeps_what_
         if not _tmpfs(out, "300k"):
             pytest.skip("cannot mount a tmpfs here (needs root)")
     else:
-        limit = _limit_file_size(60_000)
+        limit = _limit_file_size(150_000)  # the first video fragment, boxes and outfits drawn on noise, must fit
     try:
         done = subprocess.run(_cli("run", "--source", video, "--model", tiny_checkpoint, "--out", out, "--no-progress",
                                    "--threshold", "0.0", "--sink", "video,jsonl"),

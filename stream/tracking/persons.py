@@ -68,16 +68,6 @@ def _size(box: np.ndarray) -> tuple[float, float]:
     return float(box[2] - box[0]), float(box[3] - box[1])
 
 
-def _belong_together(a: np.ndarray, b: np.ndarray, min_x_overlap: float, max_gap: float) -> bool:
-    """Two garment boxes of one person: columns overlap and they stack without a big vertical gap."""
-    x_overlap = min(a[2], b[2]) - max(a[0], b[0])
-    narrower = min(a[2] - a[0], b[2] - b[0])
-    if narrower <= 0 or x_overlap / narrower < min_x_overlap:
-        return False
-    gap = max(a[1], b[1]) - min(a[3], b[3])  # negative when they overlap vertically
-    return gap <= max_gap * max(a[3] - a[1], b[3] - b[1])
-
-
 def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[FollowedPerson]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Garments sitting where a followed person's garments of that slot sit (one each, best overlap
     first), and per person so found, their box now: the union of their garments, those seen where
@@ -128,22 +118,42 @@ class _Group:
     settled: bool = False  # a person followed for a while (not a piece of someone split as they came in)
 
 
-def _conflict(a: _Group, b: _Group, boxes: np.ndarray, slots: np.ndarray) -> bool:
-    """Two groups holding two garments of one slot (not two views of one garment): two people."""
-    return any(slots[i] == slots[j] and slots[i] not in MULTI_ITEM_SLOTS and _iou(boxes[i], boxes[j]) < SAME_GARMENT_IOU
-               for i in a.rows for j in b.rows)
+def _pairs(boxes: np.ndarray, slots: np.ndarray, min_x_overlap: float, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of garments: whether they stack in one column (one person's), and whether they are
+    two garments of one slot (not two views of one garment: two people's)."""
+    widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    x_overlap = np.minimum(boxes[:, None, 2], boxes[None, :, 2]) - np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    narrower = np.minimum(widths[:, None], widths[None, :])
+    gap = np.maximum(boxes[:, None, 1], boxes[None, :, 1]) - np.minimum(boxes[:, None, 3], boxes[None, :, 3])  # < 0: overlapping
+    column = (narrower > 0) & (x_overlap >= min_x_overlap * narrower) & (gap <= max_gap * np.maximum(heights[:, None], heights[None, :]))
+    body = np.array([slot not in MULTI_ITEM_SLOTS for slot in slots], dtype=bool)
+    two = (slots[:, None] == slots[None, :]) & body[:, None] & (sv.box_iou_batch(boxes, boxes) < SAME_GARMENT_IOU)
+    return column, two
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float(sv.box_iou_batch(a[None], b[None])[0, 0])
-
-
-def _joins(a: _Group, b: _Group, boxes: np.ndarray, min_x_overlap: float, max_gap: float) -> bool:
-    """Whether two groups are one person: garments stacked in one column, or one group's garments
-    inside the box a followed person's garments give the other."""
-    if any(_belong_together(boxes[i], boxes[j], min_x_overlap, max_gap) for i in a.rows for j in b.rows):
-        return True
-    return any(g.box is not None and box_ioa(boxes[h.rows], g.box[None]).max() >= JOIN_IOA for g, h in ((a, b), (b, a)))
+def _merge(groups: list[_Group], boxes: np.ndarray, slots: np.ndarray, min_x_overlap: float, max_gap: float) -> list[_Group]:
+    """Groups put together when one's garments stack in one column with the other's, or lie in the
+    box a followed person's garments give the other - unless that puts two garments of one slot on
+    one person, or joins two people followed for a while."""
+    if not groups:
+        return groups
+    column, two = _pairs(boxes, slots, min_x_overlap, max_gap)
+    group_of = np.empty(len(boxes), dtype=int)
+    for index, group in enumerate(groups):
+        group_of[group.rows] = index
+    edges = [(group.rows[0], int(row)) for group in groups if group.box is not None  # into a followed person's box first
+             for row in np.flatnonzero(box_ioa(boxes, group.box[None])[:, 0] >= JOIN_IOA)]
+    edges += [(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(column, 1)))]
+    for i, j in edges:
+        a, b = groups[group_of[i]], groups[group_of[j]]
+        if a is b or (a.settled and b.settled) or two[np.ix_(a.rows, b.rows)].any():
+            continue
+        a.rows += b.rows
+        a.settled |= b.settled
+        a.box = b.box if a.box is None else a.box if b.box is None else _union(np.stack([a.box, b.box]))
+        group_of[b.rows] = group_of[i]
+        b.rows = []
+    return [g for g in groups if g.rows]
 
 
 def persons_from_garments(garments: sv.Detections, followed: Sequence[FollowedPerson] = (), min_x_overlap: float = 0.5,
@@ -173,17 +183,7 @@ def persons_from_garments(garments: sv.Detections, followed: Sequence[FollowedPe
     owner, person_boxes = _where_they_sit(boxes, slots, followed)
     groups = [_Group(list(np.flatnonzero(owner == k)), box, followed[k].age_s >= SETTLED_S) for k, box in person_boxes.items()]
     groups += [_Group([int(row)]) for row in np.flatnonzero(owner < 0)]
-    merged = True
-    while merged:
-        merged = False
-        for a, b in ((a, b) for i, a in enumerate(groups) for b in groups[i + 1:]):
-            if not (a.settled and b.settled) and _joins(a, b, boxes, min_x_overlap, max_gap) and not _conflict(a, b, boxes, slots):
-                a.rows += b.rows
-                a.settled |= b.settled
-                a.box = b.box if a.box is None else a.box if b.box is None else _union(np.stack([a.box, b.box]))
-                groups.remove(b)
-                merged = True
-                break
+    groups = _merge(groups, boxes, slots, min_x_overlap, max_gap)
     groups = [g for g in groups if any(slots[r] not in MULTI_ITEM_SLOTS for r in g.rows)]  # a bag or a hat alone is nobody
     if not groups:
         return sv.Detections.empty()
