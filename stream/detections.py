@@ -37,14 +37,26 @@ def match_boxes(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float) -> dic
     """
     if len(boxes_a) == 0 or len(boxes_b) == 0:
         return {}
-    iou = sv.box_iou_batch(boxes_a, boxes_b)
+    return match_greedy(sv.box_iou_batch(boxes_a, boxes_b), min_iou)
+
+
+def match_greedy(scores: np.ndarray, minimum: float) -> dict[int, int]:
+    """Greedy one-to-one matching of rows to columns, highest scores first.
+
+    Args:
+        scores: (N, M) how well row i fits column j (an IoU, say).
+        minimum: pairs scoring less are not matched.
+
+    Returns:
+        Row -> column.
+    """
     pairs: dict[int, int] = {}
-    used_b: set[int] = set()
-    for flat in np.argsort(-iou, axis=None):
-        i, j = (int(k) for k in np.unravel_index(flat, iou.shape))
-        if iou[i, j] < min_iou:
+    used: set[int] = set()
+    for flat in np.argsort(-scores, axis=None):
+        i, j = (int(k) for k in np.unravel_index(flat, scores.shape))
+        if scores[i, j] < minimum:
             break
-        if i not in pairs and j not in used_b:
+        if i not in pairs and j not in used:
             pairs[i] = j
-            used_b.add(j)
+            used.add(j)
     return pairs

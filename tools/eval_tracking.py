@@ -31,13 +31,9 @@ from tools.scenarios import Scenario, scenarios
 from tools.synthetic_scenes import Detector, slot_of_item
 
 FOLLOW_S = 2.0  # a true change counts as followed when its event comes within this, counting only time it was in view
+MATCH_IOU = 0.3  # a tracker's box is about a true one when they overlap this much
 SETTLED_S = 2.0  # a change counts when the garment was in view this long before it (the lock time): one seen
 #                  for less (hidden behind someone until then) cannot be told from a first label corrected
-
-
-def _match(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float = 0.3) -> dict[int, int]:
-    """Greedy one-to-one matching by IoU: row of a -> row of b."""
-    return match_boxes(boxes_a, boxes_b, min_iou)
 
 
 def _switches(sequence: list[str]) -> int:
@@ -68,7 +64,7 @@ def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: Track
         true_boxes = np.array([g["box"] for g in people_true]).reshape(-1, 4)
         is_person = output.data["kind"] == "person" if len(output) else np.zeros(0, bool)
         people_out, garments_out = output[is_person], output[~is_person]
-        pairs = _match(np.asarray(people_out.xyxy).reshape(-1, 4), true_boxes)
+        pairs = match_boxes(np.asarray(people_out.xyxy).reshape(-1, 4), true_boxes, MATCH_IOU)
         mapping[frame] = {int(people_out.tracker_id[i]): people_true[j]["id"] for i, j in pairs.items()}
         if detected:
             base = adapter.update(baseline, persons if person_model else persons_from_garments(detections), t)
@@ -85,11 +81,11 @@ def run_scene(scenario: Scenario, seed: int, person_model: bool, settings: Track
             key = (item["id"], item["item"])
             if detected:
                 in_slot = slots == item["slot"] if len(detections) else np.zeros(0, bool)
-                hit = _match(item["box"][None], detections.xyxy[in_slot])
+                hit = match_boxes(item["box"][None], detections.xyxy[in_slot], MATCH_IOU)
                 if hit:
                     raw[key].append((str(detections.data["class_name"][in_slot][hit[0]]), item["label"]))
             same = garments_out.data["slot"] == item["slot"] if len(garments_out) else np.zeros(0, bool)
-            hit = _match(item["box"][None], np.asarray(garments_out.xyxy[same]).reshape(-1, 4))
+            hit = match_boxes(item["box"][None], np.asarray(garments_out.xyxy[same]).reshape(-1, 4), MATCH_IOU)
             if hit:
                 row = {k: v[same][hit[0]] for k, v in garments_out.data.items()}
                 shown[key].append((str(row["label"]), item["label"], int(garments_out.tracker_id[same][hit[0]])))

@@ -9,7 +9,7 @@ import numpy as np
 import supervision as sv
 from trackers.eval import box_ioa
 
-from stream.detections import scores, select
+from stream.detections import match_greedy, scores, select
 from stream.tracking.slots import PARTS, slot_of
 from stream.tracking.tracks import MULTI_ITEM_SLOTS, absolute
 
@@ -78,16 +78,12 @@ def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[Fol
         The person index per garment row (-1: none), and person index -> box.
     """
     owner, item_of = np.full(len(boxes), -1), np.full(len(boxes), -1)
-    pairs = []
-    for k, person in enumerate(followed):
-        for item, (slot, rel) in enumerate(person.places):
-            rows = np.flatnonzero(slots == slot)
-            if len(rows):
-                ious = sv.box_iou_batch(absolute(rel, person.box)[None], boxes[rows])[0]
-                pairs += [(float(iou), k, item, int(row)) for iou, row in zip(ious, rows) if iou >= PLACE_IOU]
-    for _, k, item, row in sorted(pairs, reverse=True):
-        if owner[row] < 0 and not np.any((owner == k) & (item_of == item)):
-            owner[row], item_of[row] = k, item
+    expected = [(k, item, slot, absolute(rel, person.box)) for k, person in enumerate(followed) for item, (slot, rel) in enumerate(person.places)]
+    if len(boxes) and expected:
+        fit = sv.box_iou_batch(boxes, np.array([e[3] for e in expected]))
+        fit[slots[:, None] != np.array([e[2] for e in expected], dtype=object)[None, :]] = 0.0  # a shirt sits only where a shirt sat
+        for row, col in match_greedy(fit, PLACE_IOU).items():
+            owner[row], item_of[row] = expected[col][0], expected[col][1]
     person_boxes = {}
     for k in set(owner[owner >= 0].tolist()):
         rows = np.flatnonzero(owner == k)
