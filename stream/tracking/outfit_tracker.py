@@ -207,9 +207,10 @@ class OutfitTracker:
         of each other both hold it, it is one on whom it sits where that kind of garment sits on
         people (their shoulders, their waist); of those, the one nearer the camera (feet lower: the
         other one's garment there would be hidden behind them), else the one whose own garment in
-        that slot sits there, else the one holding most of it, else the smaller box. Places are
-        used only `by_place`: with a person model's boxes (boxes built from the garments themselves
-        say nothing of where on a body a garment sits)."""
+        that slot sits there, else the one holding most of it, else the smaller box. Places of kinds
+        of garments are used only `by_place`: with a person model's boxes (boxes built from the
+        garments themselves say nothing of where on a body a garment sits); without, the plausible
+        wearers are those on whom it sits where their own garment of that slot sits."""
         if len(people) == 0:
             return [NOBODY] * len(garments)
         inside = box_ioa(garments.xyxy, people.xyxy)
@@ -230,7 +231,8 @@ class OutfitTracker:
                 own = wearer.garments.get(str(slots[row])) if wearer is not None else None
                 expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
                 iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
-                fits.append((usual, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
+                sits = usual if by_place else iou  # where such garments sit on people, or where theirs sat
+                fits.append((sits, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
             if not fits:
                 holders.append(NOBODY)
                 continue
