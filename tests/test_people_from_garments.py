@@ -126,3 +126,10 @@ def test_people_passing_one_another_keep_their_garments_when_built_from_them():
         ids |= {int(i) for i in out.tracker_id[out.data["kind"] == "person"]} if len(out) else set()
     assert not [e for e in events if e["event"] == "slot_changed"]
     assert len(ids) == 3
+
+
+def test_the_box_holding_a_garment_is_the_inverse_of_where_it_sits():
+    from stream.tracking.tracks import holding
+
+    person, shirt = np.array(PERSON, dtype=float), np.array(SHIRT, dtype=float)
+    assert np.allclose(holding(shirt, relative(shirt, person)), person)

@@ -11,7 +11,7 @@ from trackers.eval import box_ioa
 
 from stream.detections import match_greedy, scores, select
 from stream.tracking.slots import PARTS, slot_of
-from stream.tracking.tracks import MULTI_ITEM_SLOTS, absolute
+from stream.tracking.tracks import MULTI_ITEM_SLOTS, absolute, holding
 
 PERSON_LABEL = "person"  # the label a person model's people carry (COCO's)
 PLACE_IOU = 0.3  # a garment detection sits where a followed person's garment sits when its box overlaps that place this much
@@ -44,13 +44,6 @@ def garment_slots(detections: sv.Detections) -> np.ndarray:
         return np.array([], dtype=object)
     groups, supers = detections.data["group"], detections.data["supercategory"]
     return np.array([slot_of(g, s) or "" for g, s in zip(groups, supers)], dtype=object)
-
-
-def implied_person(garment: np.ndarray, rel: np.ndarray) -> np.ndarray:
-    """The person box in which a garment box sits at `rel` (the inverse of placing `rel` in a box)."""
-    w, h = (garment[2] - garment[0]) / (rel[2] - rel[0]), (garment[3] - garment[1]) / (rel[3] - rel[1])
-    x1, y1 = garment[0] - rel[0] * w, garment[1] - rel[1] * h
-    return np.array([x1, y1, x1 + w, y1 + h], dtype=np.float32)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -96,7 +89,7 @@ def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[Fol
         if not sized:
             owner[rows] = -1  # only a bag or a hat found: grouped like anyone's
             continue
-        implied = np.array([implied_person(boxes[r], places[item_of[r]]) for r in sized])
+        implied = np.array([holding(boxes[r], places[item_of[r]]) for r in sized])
         at = _weighted_median(implied, np.array([np.prod(_size(places[item_of[r]])) for r in sized]))
         missed = [absolute(rel, at) for item, (slot, rel) in enumerate(followed[k].places)
                   if item not in item_of[rows] and slot not in MULTI_ITEM_SLOTS]  # a bag or a hat may be gone

@@ -25,6 +25,14 @@ def absolute(rel: np.ndarray, frame_of: np.ndarray) -> np.ndarray:
                     dtype=np.float32)
 
 
+def holding(box: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """The box in which `box` sits at `rel` (what `relative` was taken against: a person's box from
+    one of their garments and where it sits on them)."""
+    w, h = (box[2] - box[0]) / (rel[2] - rel[0]), (box[3] - box[1]) / (rel[3] - rel[1])
+    x1, y1 = box[0] - rel[0] * w, box[1] - rel[1] * h
+    return np.array([x1, y1, x1 + w, y1 + h], dtype=np.float32)
+
+
 @dataclass
 class GarmentTrack:
     """One garment across frames: worn by a person (it moves with them), or by nobody (a rack, a mannequin)."""
