@@ -117,10 +117,11 @@ def test_a_full_disk_stops_the_run_with_one_line_naming_the_file_and_keeps_what_
             subprocess.run(["umount", str(out)], capture_output=True)
 
 
-def _outage_pipeline(tmp_path, sink):
+def _outage_pipeline(tmp_path, sink, detector_delay_s=0.0):
     reader = ScriptedReader(opens=[True], frames_per_session=3, live=True)  # 3 frames, then lost for a long while
     spec = SourceSpec("door", reader, "drop_oldest", ReconnectSettings(initial_s=30, max_attempts=None))
-    pipeline = Pipeline([spec], CountingDetector(), [(sink, False)], pipeline_config(stats_interval_s=3600))
+    detector = CountingDetector(delay_s=detector_delay_s)
+    pipeline = Pipeline([spec], detector, [(sink, False)], pipeline_config(stats_interval_s=3600))
     import threading
 
     thread = threading.Thread(target=pipeline.run)
@@ -130,13 +131,19 @@ def _outage_pipeline(tmp_path, sink):
 
 def test_records_reach_the_disk_during_an_outage_and_the_stats_line_shows_it(tmp_path):
     """Regression: JSON lines read before an outage stayed unflushed until the next frame came
-    (10 s seen), and the stats line showed cumulative fps, stale latency and no source state."""
-    pipeline, thread = _outage_pipeline(tmp_path, JsonLinesSink(tmp_path / "events.jsonl", flush_every=1000, flush_s=1000))
+    (10 s seen), and the stats line showed cumulative fps, stale latency and no source state.
+    The detector is slow so that the source is lost before its frames are processed (CI saw
+    that order by chance)."""
+    sink = JsonLinesSink(tmp_path / "events.jsonl", flush_every=1000, flush_s=1000)
+    pipeline, thread = _outage_pipeline(tmp_path, sink, detector_delay_s=0.2)
     try:
         assert wait_for(lambda: pipeline.runners[0].state.value == "reconnecting", 5)
-        pipeline.stats_line()  # the interval that saw the frames
         lines = lambda: (tmp_path / "events.jsonl").read_text().splitlines()  # noqa: E731
         assert wait_for(lambda: len(lines()) == 3, 3), "the records waited for a frame that does not come"
+        # the source is lost once its reader is, which can be before the consumer has taken its
+        # last frames from the queue: the interval that saw the frames ends once all are counted
+        assert wait_for(lambda: pipeline.stats.processed["door"] == 3, 3)
+        pipeline.stats_line()  # the interval that saw the frames
         time.sleep(0.2)
         line = pipeline.stats_line()
         assert "door reconnecting in 0.0 out 0.0 fps" in line and "e2e p50/p95 -/- ms" in line, line
