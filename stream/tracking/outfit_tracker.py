@@ -8,7 +8,8 @@ settles. Slots that hold several items (head, accessory) match items by where th
 person. Garments inside nobody's box (racks, mannequins) get a tracker of their own and are
 forgotten after `forget_s`. Ids of people and garments come from one counter per source. A
 person found again after a short loss is re-identified by their outfit and keeps their id. A
-garment is taken off only when its person is seen without it for `off_s` while nothing hides it.
+jacket, hat or accessory is taken off when its person is seen without it for `off_s` while nothing
+hides it; a locked shirt, pants, dress or shoes unseen are hidden, never taken off.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from stream.tracking.reid import find_again
 from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, PUT_ON_SLOTS, SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
-from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, relative
+from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, hidden_behind, relative
+from stream.tracking.wearers import NOBODY, GarmentPlaces, wearers
 
 ITEM_MATCH_IOU = 0.2  # an item of a multi-item slot is the same one when it sits about where it did
-PLACE_RATE = 0.02  # how fast the learned place of a kind of garment on people follows new sightings
-PLACE_TOLERANCE = 0.15  # people on whom a garment sits this nearly as well as on the best fitting one could wear it
-NOBODY, UNTRACKED = -1, -2  # garment holders that are no tracked person
+UNTRACKED = -2  # holds garments: someone not followed yet, whose garments wait until they are
 NEWCOMER_IOU = 0.5  # a person box overlapping no tracked person's box this much is someone not tracked yet
 
 
@@ -57,7 +57,7 @@ class OutfitTracker:
         self.loose: dict[int, GarmentTrack] = {}  # motion track id -> a garment nobody wears
         self.current_outfits: dict[int, dict[str, dict]] = {}  # person id -> entry -> state, after the last update
         self._person_ids: dict[int, int] = {}  # motion track id -> person id
-        self._places: dict[str, np.ndarray] = {}  # garment label -> where it sits in its wearer's box
+        self._places = GarmentPlaces()  # where kinds of garments sit on people (learned from a person model's boxes)
         self._next_id = 1
         self._last_detected = 0.0
 
@@ -91,7 +91,7 @@ class OutfitTracker:
         """
         events: list[dict] = []
         if detected:
-            raw_people = persons if persons is not None else persons_from_garments(garments, self._followed(t))
+            raw_people = persons if persons is not None else persons_from_garments(garments, self._followed(t), hidden_ioa=self.settings.hidden_ioa)
             previous_run, self._last_detected = self._last_detected, t
             if self._boxes_from_model is None:  # the first detector run says which kind of person boxes come
                 self._boxes_from_model = persons is not None
@@ -166,14 +166,14 @@ class OutfitTracker:
 
     # --- garments -----------------------------------------------------------------------------
     def _wear(self, garments: sv.Detections, people: sv.Detections, t: float, by_place: bool) -> list[GarmentTrack]:
-        """Each garment detection onto the person whose box holds most of it (or onto a loose
-        garment); returns the garments seen."""
+        """Each garment detection onto the person wearing it (`stream.tracking.wearers`; `by_place`:
+        with a person model's boxes) or onto a loose garment; returns the garments seen."""
         seen: list[GarmentTrack] = []
         if len(garments) == 0:
             adapter.update(self.loose_tracker, garments, t)
             return seen
         slots = garment_slots(garments)
-        holder = self._holders(garments, slots, people, by_place)
+        holder = wearers(garments, slots, people, self.people, self.settings.owner_ioa, self._places if by_place else None)
         for person_id in {h for h in holder if h >= 0}:
             person = self.people[person_id]
             rows = [r for r in range(len(garments)) if holder[r] == person_id]
@@ -199,52 +199,6 @@ class OutfitTracker:
             self._observe(garment, loose, row, t, None)
             seen.append(garment)
         return seen
-
-    def _holders(self, garments: sv.Detections, slots: np.ndarray, people: sv.Detections, by_place: bool) -> list[int]:
-        """Per detection, the person wearing it (NOBODY, or UNTRACKED: someone not followed yet, whose
-        garments wait until they are). A garment only one person's box holds is theirs (and, with a
-        person model, teaches where on a person that kind of garment sits). When two people in front
-        of each other both hold it, it is one on whom it sits where that kind of garment sits on
-        people (their shoulders, their waist); of those, the one nearer the camera (feet lower: the
-        other one's garment there would be hidden behind them), else the one whose own garment in
-        that slot sits there, else the one holding most of it, else the smaller box. Places of kinds
-        of garments are used only `by_place`: with a person model's boxes (boxes built from the
-        garments themselves say nothing of where on a body a garment sits); without, the plausible
-        wearers are those on whom it sits where their own garment of that slot sits."""
-        if len(people) == 0:
-            return [NOBODY] * len(garments)
-        inside = box_ioa(garments.xyxy, people.xyxy)
-        ids = track_ids(people)
-        areas = (people.xyxy[:, 2] - people.xyxy[:, 0]) * (people.xyxy[:, 3] - people.xyxy[:, 1])
-        labels = garments.data["class_name"]
-        holders = []
-        for row in range(len(garments)):
-            candidates = np.flatnonzero(inside[row] >= self.settings.owner_ioa)
-            if by_place and len(candidates) == 1:
-                self._learn_place(str(labels[row]), relative(garments.xyxy[row], people.xyxy[candidates[0]]))
-            place = self._places.get(str(labels[row])) if by_place else None
-            fits = []
-            for col in candidates:
-                usual = float(sv.box_iou_batch(relative(garments.xyxy[row], people.xyxy[col])[None], place[None])[0, 0]) \
-                    if place is not None else 0.0
-                wearer = self.people.get(int(ids[col]))
-                own = wearer.garments.get(str(slots[row])) if wearer is not None else None
-                expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
-                iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
-                sits = usual if by_place else iou  # where such garments sit on people, or where theirs sat
-                fits.append((sits, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
-            if not fits:
-                holders.append(NOBODY)
-                continue
-            best_place = max(f[0] for f in fits)
-            plausible = [f for f in fits if f[0] >= best_place - PLACE_TOLERANCE]  # sits where such garments sit on them
-            holders.append(max(plausible, key=lambda f: f[1:])[-1])
-        return holders
-
-    def _learn_place(self, label: str, rel: np.ndarray) -> None:
-        """Where garments of this label sit on the people who wear them (a running mean, per source)."""
-        place = self._places.get(label)
-        self._places[label] = rel if place is None else place + PLACE_RATE * (rel - place)
 
     def _match_items(self, person: PersonTrack, slot: str, rows: list[int], garments: sv.Detections,
                      person_box: np.ndarray) -> dict[int, GarmentTrack | None]:
@@ -274,18 +228,16 @@ class OutfitTracker:
 
     def _count_absences(self, people: sv.Detections, holding: sv.Detections, t: float) -> None:
         """A garment not seen while its person is: absent since now, unless the box of another
-        person nearer the camera covers it (a passer-by hides it). Nearer: feet lower in the picture,
-        as for a camera looking down at a floor; someone behind hides nothing. Nothing is counted
-        while the whole person is unseen."""
+        person nearer the camera covers it (a passer-by hides it; `tracks.hidden_behind`). Nothing
+        is counted while the whole person is unseen."""
         boxes, ids = holding.xyxy, track_ids(holding)
         for person_id in track_ids(people):
             person = self.people[int(person_id)]
-            others = np.array([boxes[i] for i, p in enumerate(ids) if p != person_id and boxes[i][3] > person.box[3]]).reshape(-1, 4)
-            for garment in person.garments.values():
-                if garment.last_seen == t:
-                    continue
-                where = absolute(garment.rel_box, person.box) if garment.rel_box is not None else garment.box
-                if len(others) and box_ioa(where[None], others).max() >= self.settings.hidden_ioa:
+            unseen = [g for g in person.garments.values() if g.last_seen != t]
+            where = np.array([absolute(g.rel_box, person.box) if g.rel_box is not None else g.box for g in unseen]).reshape(-1, 4)
+            hidden = hidden_behind(where, person.box, boxes[ids != person_id], self.settings.hidden_ioa)
+            for garment, covered in zip(unseen, hidden):
+                if covered:
                     if not garment.off(t, self.settings.off_s):
                         garment.unseen_since = None  # hidden: not missing (one already taken off stays off)
                 elif garment.unseen_since is None:
@@ -301,11 +253,12 @@ class OutfitTracker:
                 seen[int(inside[row].argmax())].parts[str(label)] += 1
 
     def _forget(self, t: float) -> None:
-        """Loose garments unseen for `forget_s` are dropped (bounded state); worn ones go with their person."""
+        """Garments unseen for `forget_s` are dropped (bounded state: racks, hats, bags); a worn garment
+        that stays on (one per slot) goes with its person."""
         alive = adapter.live_ids(self.loose_tracker)
         self.loose = {m: g for m, g in self.loose.items() if m in alive and t - g.last_seen <= self.settings.forget_s}
         for person in self.people.values():
-            person.garments = {k: g for k, g in person.garments.items() if t - g.last_seen <= self.settings.forget_s}
+            person.garments = {k: g for k, g in person.garments.items() if g.stays_on or t - g.last_seen <= self.settings.forget_s}
 
     def _garments_predicted(self, people: sv.Detections, t: float) -> list[tuple[GarmentTrack, np.ndarray, str]]:
         """Between detector runs: the garments seen at the last run, carried along with their person."""
@@ -331,7 +284,7 @@ class OutfitTracker:
         """Every person's outfit at `t`, and the events its changes raise.
 
         `outfit_stable`: the first time every entry is locked. `slot_changed`: a locked label
-        changed to another in another colour, or a garment with a locked label was taken off, or
+        changed to another in another colour, or a jacket with a locked label was taken off, or
         (once the outfit was stable) an outerwear garment's label locked (a jacket put on; pants
         or shoes first seen late were only unseen so far, no change). A provisional label corrected
         before it locked is no change, nor is a locked label corrected to a look-alike in the same

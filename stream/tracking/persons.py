@@ -11,7 +11,7 @@ from trackers.eval import box_ioa
 
 from stream.detections import match_greedy, scores, select
 from stream.tracking.slots import PARTS, slot_of
-from stream.tracking.tracks import MULTI_ITEM_SLOTS, absolute, holding
+from stream.tracking.tracks import MULTI_ITEM_SLOTS, absolute, hidden_behind, holding
 
 PERSON_LABEL = "person"  # the label a person model's people carry (COCO's)
 PLACE_IOU = 0.3  # a garment detection sits where a followed person's garment sits when its box overlaps that place this much
@@ -61,17 +61,29 @@ def _size(box: np.ndarray) -> tuple[float, float]:
     return float(box[2] - box[0]), float(box[3] - box[1])
 
 
-def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[FollowedPerson]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+def _hidden_places(person: FollowedPerson, followed: Sequence[FollowedPerson], hidden_ioa: float) -> set[int]:
+    """The places of `person`'s garments that someone followed nearer the camera covers."""
+    where = np.array([absolute(rel, person.box) for _, rel in person.places]).reshape(-1, 4)
+    others = np.array([other.box for other in followed if other is not person]).reshape(-1, 4)
+    return set(np.flatnonzero(hidden_behind(where, person.box, others, hidden_ioa)).tolist())
+
+
+def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[FollowedPerson],
+                    hidden_ioa: float) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Garments sitting where a followed person's garments of that slot sit (one each, best overlap
     first), and per person so found, their box now: the union of their garments, those seen where
     they are and those missed where the others say they are (the weighted median of the person
-    boxes in which each garment seen sits where it did; bigger garments weigh more).
+    boxes in which each garment seen sits where it did; bigger garments weigh more). Someone lost
+    is found again by most of their garments that nobody nearer the camera hides, and only by those:
+    a garment where theirs would be hidden is the nearer person's.
 
     Returns:
         The person index per garment row (-1: none), and person index -> box.
     """
     owner, item_of = np.full(len(boxes), -1), np.full(len(boxes), -1)
-    expected = [(k, item, slot, absolute(rel, person.box)) for k, person in enumerate(followed) for item, (slot, rel) in enumerate(person.places)]
+    hidden = {k: _hidden_places(person, followed, hidden_ioa) if person.lost else set() for k, person in enumerate(followed)}
+    expected = [(k, item, slot, absolute(rel, person.box)) for k, person in enumerate(followed)
+                for item, (slot, rel) in enumerate(person.places) if item not in hidden[k]]  # someone lost is not seen behind someone nearer
     if len(boxes) and expected:
         fit = sv.box_iou_batch(boxes, np.array([e[3] for e in expected]))
         fit[slots[:, None] != np.array([e[2] for e in expected], dtype=object)[None, :]] = 0.0  # a shirt sits only where a shirt sat
@@ -81,10 +93,11 @@ def _where_they_sit(boxes: np.ndarray, slots: np.ndarray, followed: Sequence[Fol
     for k in set(owner[owner >= 0].tolist()):
         rows = np.flatnonzero(owner == k)
         places = [np.asarray(rel) for _, rel in followed[k].places]
-        body = [slot for slot, _ in followed[k].places if slot not in MULTI_ITEM_SLOTS]
-        if followed[k].lost and 2 * sum(slots[r] not in MULTI_ITEM_SLOTS for r in rows) < len(body):
-            owner[rows] = -1  # someone lost is found again by most of their garments, not by one of someone else's
-            continue
+        if followed[k].lost:
+            in_view = [slot for item, (slot, _) in enumerate(followed[k].places) if slot not in MULTI_ITEM_SLOTS and item not in hidden[k]]
+            if 2 * sum(slots[r] not in MULTI_ITEM_SLOTS for r in rows) < len(in_view):
+                owner[rows] = -1  # someone lost is found again by most of their garments in view, not by one of someone else's
+                continue
         sized = [r for r in rows if slots[r] not in MULTI_ITEM_SLOTS and min(_size(places[item_of[r]])) >= MIN_REL_SIZE]
         if not sized:
             owner[rows] = -1  # only a bag or a hat found: grouped like anyone's
@@ -146,7 +159,7 @@ def _merge(groups: list[_Group], boxes: np.ndarray, slots: np.ndarray, min_x_ove
 
 
 def persons_from_garments(garments: sv.Detections, followed: Sequence[FollowedPerson] = (), min_x_overlap: float = 0.5,
-                          max_gap: float = 0.25) -> sv.Detections:
+                          max_gap: float = 0.25, hidden_ioa: float = 0.5) -> sv.Detections:
     """Person boxes built from the garments (no person model).
 
     Garments sitting where a followed person's garments sit make that person's box: where those
@@ -161,15 +174,18 @@ def persons_from_garments(garments: sv.Detections, followed: Sequence[FollowedPe
         followed: the people the tracker follows, where they should be now.
         min_x_overlap: share of the narrower garment's width two garments of one column share.
         max_gap: vertical gap between two garments of one column, as a share of the taller one.
+        hidden_ioa: share of a garment's place a nearer person's box covers for it to be hidden.
 
     Returns:
-        One box per person (confidence: their best garment's score).
+        One box per person. Confidence: the chance that at least one of their garments is real
+        (1 - the product of 1 - each score), so several weakly scored garments in one column make
+        a person the motion tracker follows, and one weak garment alone stays weak.
     """
     slots = garment_slots(garments)
     keep = np.array([s not in ("", PARTS) for s in slots], dtype=bool)
     boxes, slots = garments.xyxy[keep].reshape(-1, 4), slots[keep] if len(slots) else slots
     confidences = scores(garments)[keep] if len(garments) else np.empty(0)
-    owner, person_boxes = _where_they_sit(boxes, slots, followed)
+    owner, person_boxes = _where_they_sit(boxes, slots, followed, hidden_ioa)
     groups = [_Group(list(np.flatnonzero(owner == k)), box, followed[k].age_s >= SETTLED_S) for k, box in person_boxes.items()]
     groups += [_Group([int(row)]) for row in np.flatnonzero(owner < 0)]
     groups = _merge(groups, boxes, slots, min_x_overlap, max_gap)
@@ -177,7 +193,8 @@ def persons_from_garments(garments: sv.Detections, followed: Sequence[FollowedPe
     if not groups:
         return sv.Detections.empty()
     xyxy = [_union(np.concatenate([g.box[None], boxes[g.rows]]) if g.box is not None else boxes[g.rows]) for g in groups]
-    return sv.Detections(xyxy=np.array(xyxy, dtype=np.float32), confidence=np.array([confidences[g.rows].max() for g in groups], dtype=np.float32),
+    some_real = [1.0 - np.prod(1.0 - confidences[g.rows]) for g in groups]  # at least one of their garments is real
+    return sv.Detections(xyxy=np.array(xyxy, dtype=np.float32), confidence=np.array(some_real, dtype=np.float32),
                          class_id=np.zeros(len(groups), dtype=int))
 
 

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from engines.settings import StrictModel
 
 PERSON_MODEL_LOST_S = 2.5  # a person model's boxes are reliable: wait through a 2 s occlusion
-GARMENT_BOXES_LOST_S = 1.0  # boxes built from garments merge and split: a longer wait re-finds the wrong people
+GARMENT_BOXES_LOST_S = 1.5  # boxes built from garments: 2 s re-finds the wrong people (overtaking), 1 s loses people emerging from a crowd
 
 
 class StabilizerSettings(StrictModel):
@@ -43,14 +43,15 @@ class TrackingSettings(StrictModel):
     frame_rate: float = Field(25.0, gt=0, description="frame rate assumed when a source reports none")
     lost_track_s: float | None = Field(None, gt=0, description="how long a lost person or garment track is kept for re-finding; "
                                        "none: 2.5 s with a person model's boxes (one id through a 2 s occlusion), "
-                                       "1 s with boxes built from the garments (a longer wait re-finds the wrong people)")
+                                       "1.5 s with boxes built from the garments (2 s re-finds the wrong people after an overtaking)")
     activation_threshold: float = Field(0.3, ge=0, lt=1, description="detections above this start tracks")
     high_confidence: float = Field(0.5, ge=0, lt=1, description="first association stage of ByteTrack and BoT-SORT")
     min_iou: float = Field(0.1, ge=0, lt=1, description="least IoU to match a detection to a track")
     owner_ioa: float = Field(0.5, gt=0, le=1, description="share of a garment's box inside a person's box to vote for that person")
     part_ioa: float = Field(0.6, gt=0, le=1, description="share of a part's box inside a garment's box to attach to it")
     attribute_min_count: int = Field(3, ge=1, description="sightings before a part or colour becomes a garment's attribute")
-    off_s: float = Field(1.2, gt=0, description="a garment unseen this long while its person is seen (and not hidden) was taken off")
+    off_s: float = Field(1.2, gt=0, description="a jacket, hat or accessory unseen this long while its person is seen "
+                         "(and not hidden) was taken off; a locked shirt, pants, dress or shoes are never taken off")
     hidden_ioa: float = Field(0.5, gt=0, le=1, description="a garment this much covered by a nearer person (feet lower) is hidden, not missing")
     reidentify: bool = Field(True, description="a person found again after a short loss keeps their id when the outfit matches")
     leave_after_s: float = Field(3.0, gt=0, description="a person unseen this long has left")

@@ -6,10 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+from trackers.eval import box_ioa
 
+from stream.tracking.slots import TAKE_OFF_SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
 
 MULTI_ITEM_SLOTS = ("head", "accessory")  # a person wears several at once: each is its own outfit entry
+PLACE_FOLLOW = 0.3  # share of a sighting in where a garment sits on its person: one frame's wrong person box moves it this much
 
 
 def relative(box: np.ndarray, frame_of: np.ndarray) -> np.ndarray:
@@ -33,6 +36,26 @@ def holding(box: np.ndarray, rel: np.ndarray) -> np.ndarray:
     return np.array([x1, y1, x1 + w, y1 + h], dtype=np.float32)
 
 
+def hidden_behind(places: np.ndarray, box: np.ndarray, others: np.ndarray, hidden_ioa: float) -> np.ndarray:
+    """Per place (garment boxes of the person at `box`), whether the box of someone nearer the
+    camera covers `hidden_ioa` of it. Nearer: feet lower in the picture, as for a camera looking
+    down at a floor; someone behind hides nothing.
+
+    Args:
+        places: (N, 4) where the person's garments are or would be.
+        box: the person's box.
+        others: (M, 4) other people's boxes.
+        hidden_ioa: share of a place a nearer person's box covers for it to be hidden.
+
+    Returns:
+        (N,) booleans.
+    """
+    nearer = others.reshape(-1, 4)[others.reshape(-1, 4)[:, 3] > box[3]]
+    if not len(nearer) or not len(places):
+        return np.zeros(len(places), dtype=bool)
+    return box_ioa(places.reshape(-1, 4), nearer).max(axis=1) >= hidden_ioa
+
+
 @dataclass
 class GarmentTrack:
     """One garment across frames: worn by a person (it moves with them), or by nobody (a rack, a mannequin)."""
@@ -44,7 +67,7 @@ class GarmentTrack:
     last_seen: float
     box: np.ndarray
     owner: int = -1  # the person wearing it (-1: nobody)
-    rel_box: np.ndarray | None = None  # where it sits in its owner's box
+    rel_box: np.ndarray | None = None  # where it sits in its owner's box (following its sightings)
     parts: Counter = field(default_factory=Counter)
     colors: Counter = field(default_factory=Counter)
     shown: str | None = None
@@ -57,8 +80,9 @@ class GarmentTrack:
         if color:
             self.colors[color] += 1
         self.last_seen, self.box, self.unseen_since = t, box, None
-        if person_box is not None:
-            self.rel_box = relative(box, person_box)
+        if person_box is not None:  # one frame's wrong person box (a neighbour's garment joined, one missed) must not move it all the way
+            rel = relative(box, person_box)
+            self.rel_box = rel if self.rel_box is None else self.rel_box + PLACE_FOLLOW * (rel - self.rel_box)
         if self.stabilizer.label != self.shown:
             self.shown, self.label_since = self.stabilizer.label, t
 
@@ -71,9 +95,16 @@ class GarmentTrack:
         name, count = self.colors.most_common(1)[0] if self.colors else (None, 0)
         return name if count >= min_count else None
 
+    @property
+    def stays_on(self) -> bool:
+        """A locked shirt, pants, dress or shoes: people do not take these off in view, so when unseen
+        they are hidden (under a jacket, behind a counter or a passer-by), not gone."""
+        return self.slot not in TAKE_OFF_SLOTS and self.stabilizer.locked
+
     def off(self, t: float, off_s: float) -> bool:
-        """Taken off: its person has been seen without it for `off_s`."""
-        return self.unseen_since is not None and t - self.unseen_since >= off_s
+        """Taken off: its person has been seen without it for `off_s`, and it is not a garment that
+        stays on (a jacket, a hat, or a garment whose label never locked: not in the outfit yet)."""
+        return self.unseen_since is not None and t - self.unseen_since >= off_s and not self.stays_on
 
     @property
     def entry_key(self) -> str:
