@@ -16,6 +16,9 @@ streams, in each condition (bursts of 3, 10 and 25 frames at 25 fps, a 10 fps so
 - followed within 2 s: true changes with such an event within 2 s (and how often it names the
   new label);
 - wrong first locks: garments whose label first locked on a wrong label (a false `outfit_stable`).
+
+A second table sweeps `same_color_switch_s` alone, per condition: switches a minute of the raw
+and of the shown label, the share of wrong labels shown, changes followed and false events.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ DURATION_S = 24.0
 LOOK_ALIKES = ["shirt, blouse", "top, t-shirt, sweatshirt", "sweater", "cardigan"]  # the upper look-alikes (this order: the README's figures)
 COLORS = ["red", "white", "navy", "black", "beige"]
 HALF_LIVES = [0.5, 0.75, 1.0]
+SAME_COLOR_WAITS = [1.0, 2.0, 2.5, 3.0, 4.0]  # same_color_switch_s: the second sweep, other settings at their defaults
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,40 @@ def score(settings: StabilizerSettings, streams: list[Stream]) -> dict[str, floa
             "median_delay": float(np.median(delays)) if delays else float("nan"), "wrong_locks": wrong_locks / max(1, locks)}
 
 
+def flicker(settings: StabilizerSettings, streams: list[Stream]) -> dict[str, float]:
+    """What a viewer sees of one garment's label: switches a minute of the raw labels and of the
+    shown label (provisional changes and same-colour corrections included, a true change too),
+    and the share of observations whose shown label is wrong."""
+    raw = shown = wrong = seen = 0
+    for garment in streams:
+        stabilizer, last_raw, last_shown = LabelStabilizer(settings), None, None
+        for t, label, color in garment.observations:
+            stabilizer.update(label, 0.75, t, color)
+            truth = garment.final if garment.change is not None and t >= garment.change else garment.first
+            raw += last_raw is not None and label != last_raw
+            shown += last_shown is not None and stabilizer.label != last_shown
+            wrong += stabilizer.label != truth
+            seen += 1
+            last_raw, last_shown = label, stabilizer.label
+    minutes = len(streams) * DURATION_S / 60
+    return {"raw_per_min": raw / minutes, "shown_per_min": shown / minutes, "wrong": wrong / max(1, seen)}
+
+
+def same_color_sweep(streams: int, seed: int = 0) -> list[list]:
+    """`same_color_switch_s` against label flicker, wrong shown labels and true changes followed,
+    per condition, the other settings at their defaults (same streams as `sweep`)."""
+    data = {c.name: [stream(c, np.random.default_rng([seed, i, k])) for i in range(streams)] for k, c in enumerate(CONDITIONS)}
+    rows = []
+    for wait in SAME_COLOR_WAITS:
+        settings = StabilizerSettings(same_color_switch_s=wait)
+        for name, garments in data.items():
+            seen, events = flicker(settings, garments), score(settings, garments)
+            rows.append([f"{wait}{'*' if wait == StabilizerSettings().same_color_switch_s else ''}", name, f"{seen['raw_per_min']:.1f}",
+                         f"{seen['shown_per_min']:.2f}", f"{seen['raw_per_min'] / max(seen['shown_per_min'], 1e-9):.0f}x",
+                         f"{100 * seen['wrong']:.1f}%", f"{100 * events['followed']:.0f}%", f"{events['false_per_min']:.3f}"])
+    return rows
+
+
 def sweep(streams: int, seed: int = 0) -> list[dict]:
     """Every setting of the grid on the same streams of every condition."""
     data = {c.name: [stream(c, np.random.default_rng([seed, i, k])) for i in range(streams)] for k, c in enumerate(CONDITIONS)}
@@ -180,6 +218,9 @@ def main() -> None:
                          f"{100 * p['wrong_locks']:.1f}%"] for name, p in chosen["per"].items()]))
     plot(rows, args.plot, chosen)
     print(f"plot: {args.plot}")
+    print("same_color_switch_s (how long a look-alike in the same colour must lead to take over) against what a viewer sees:")
+    print(format_table(["same_color_switch_s", "condition", "raw switches/min", "shown switches/min", "fewer", "shown wrong",
+                        "followed <=2s", "false events/min"], same_color_sweep(args.streams)))
 
 
 if __name__ == "__main__":

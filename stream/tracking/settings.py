@@ -26,7 +26,7 @@ class StabilizerSettings(StrictModel):
     switch_margin: float = Field(0.2, ge=0, lt=1, description="lead in evidence share a challenger needs over the locked label "
                                  "while the garment keeps its colour (in another colour, leading is enough)")
     switch_s: float = Field(0.25, ge=0, description="how long a challenger must keep that lead to take over, when the garment's colour changed too")
-    same_color_switch_s: float = Field(2.0, ge=0, description="the same when the colour did not change (a look-alike confusion keeps "
+    same_color_switch_s: float = Field(3.0, ge=0, description="the same when the colour did not change (a look-alike confusion keeps "
                                        "the colour; taking a cardigan off shows another one)")
 
 
