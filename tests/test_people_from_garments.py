@@ -192,3 +192,11 @@ def test_a_person_of_several_weakly_scored_garments_is_tracked():
     assert set(tracker.outfit(_person_id(out), 24 / 25)) == {"upper", "lower", "footwear"}
     alone = persons_from_garments(garments(weak[0]))
     assert float(alone.confidence[0]) == 0.25  # one weak garment alone stays weak
+
+
+def test_people_crossing_keep_their_own_colours_when_built_from_garments():
+    """Regression (tools.eval_tracking, accessories, seed 0): two people crossing, a red cardigan
+    seen in both boxes went to the nearer one, who wears a black t-shirt: t-shirt -> cardigan and
+    back, two false slot_changed. It goes to the one whose own is red now."""
+    accessories = _scene("accessories", 0)
+    assert accessories["precision"] == 1.0 and accessories["recall"] == 1.0

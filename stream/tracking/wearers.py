@@ -43,9 +43,12 @@ def wearers(garments: sv.Detections, slots: np.ndarray, people: sv.Detections, t
     whom it sits where it should: with `places` (a person model's boxes), where that kind of
     garment sits on people (their shoulders, their waist); without (boxes built from the garments
     say nothing of where on a body a garment sits), where their own garment of that slot sits. Of
-    those, the one nearer the camera (feet lower: the other one's garment there would be hidden
-    behind them), else the one whose own garment in that slot sits there, else the one holding
-    most of it, else the smaller box.
+    those, when each wears a garment in that slot whose colour is known, the one whose own shows
+    the garment's colour (two people crossing keep their own red cardigan and black t-shirt; one
+    who has none there yet, say a jacket given to someone else as they came in, is not outvoted
+    by the colour that mistake taught), else the one nearer the camera (feet lower:
+    the other one's garment there would be hidden behind them), else the one whose own garment in
+    that slot sits there, else the one holding most of it, else the smaller box.
 
     Args:
         garments: this frame's garment detections.
@@ -64,6 +67,7 @@ def wearers(garments: sv.Detections, slots: np.ndarray, people: sv.Detections, t
     ids = track_ids(people)
     areas = (people.xyxy[:, 2] - people.xyxy[:, 0]) * (people.xyxy[:, 3] - people.xyxy[:, 1])
     labels = garments.data["class_name"]
+    colors = garments.data.get("color")
     holders = []
     for row in range(len(garments)):
         candidates = np.flatnonzero(inside[row] >= owner_ioa)
@@ -79,11 +83,14 @@ def wearers(garments: sv.Detections, slots: np.ndarray, people: sv.Detections, t
             expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
             iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
             sits = usual if places is not None else iou  # where such garments sit on people, or where theirs sat
-            fits.append((sits, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
+            shows = own.stabilizer.color if own is not None else None
+            fits.append((sits, shows, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
         if not fits:
             holders.append(NOBODY)
             continue
         best_place = max(f[0] for f in fits)
         plausible = [f for f in fits if f[0] >= best_place - PLACE_TOLERANCE]  # sits where such garments sit on them
-        holders.append(max(plausible, key=lambda f: f[1:])[-1])
+        color = str(colors[row]) if colors is not None and colors[row] else None
+        known = color is not None and all(f[1] is not None for f in plausible)  # each wears one there, in a known colour
+        holders.append(max(plausible, key=lambda f: (known and f[1] == color, *f[2:]))[-1])
     return holders
