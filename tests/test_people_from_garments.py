@@ -200,3 +200,10 @@ def test_people_crossing_keep_their_own_colours_when_built_from_garments():
     back, two false slot_changed. It goes to the one whose own is red now."""
     accessories = _scene("accessories", 0)
     assert accessories["precision"] == 1.0 and accessories["recall"] == 1.0
+
+
+def test_a_hat_seen_over_two_heads_in_a_crowd_is_no_change():
+    """Regression (tools.eval_tracking, independent errors, seed 7: four people crossing at once):
+    a green hat seen over two heads went to the nearer person in a gray hat and back, two false
+    slot_changed (hat -> headband -> hat). The colour rule now compares the hat sitting there."""
+    assert _scene("independent errors", 7)["precision"] == 1.0

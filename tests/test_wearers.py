@@ -12,23 +12,23 @@ NEARER = np.array([100, 110, 300, 510], dtype=np.float32)  # a person nearer the
 CARDIGAN = np.array([120, 130, 280, 300], dtype=np.float32)
 
 
-def _person(person_id, box, upper=None):
+def _person(person_id, box, upper=None, slot="upper"):
     person = PersonTrack(person_id, 0.0, 10.0, box)
     if upper is not None:
         label, color = upper
-        garment = GarmentTrack(person_id * 10, "upper", LabelStabilizer(), 0.0, 10.0, CARDIGAN, owner=person_id,
+        garment = GarmentTrack(person_id * 10, slot, LabelStabilizer(), 0.0, 10.0, CARDIGAN, owner=person_id,
                                rel_box=relative(CARDIGAN, box))
         for n in range(50):
             garment.observe(label, 0.8, color, CARDIGAN, n / 25, box)
-        person.garments["upper"] = garment
+        person.garments[garment.entry_key] = garment
     return person
 
 
-def _holders(tracks, color="red", places=None):
+def _holders(tracks, color="red", places=None, label="cardigan", slot="upper"):
     detection = sv.Detections(xyxy=CARDIGAN[None], confidence=np.array([0.9]), class_id=np.array([0]),
-                              data={"class_name": np.array(["cardigan"]), "color": np.array([color])})
+                              data={"class_name": np.array([label]), "color": np.array([color])})
     people = sv.Detections(xyxy=np.stack([t.box for t in tracks.values()]), tracker_id=np.array(list(tracks)))
-    return wearers(detection, np.array(["upper"], dtype=object), people, tracks, 0.5, places)
+    return wearers(detection, np.array([slot], dtype=object), people, tracks, 0.5, places)
 
 
 def test_a_garment_in_two_boxes_goes_to_the_one_whose_own_shows_its_colour():
@@ -49,3 +49,14 @@ def test_the_colour_decides_only_when_each_wears_one_there():
     tracks = {1: _person(1, BEHIND, ("cardigan", "red")), 2: _person(2, NEARER)}
     assert _holders(tracks, places=places) == [2]
     assert _holders(tracks, color="", places=places) == [2]  # no colour named: nearer the camera, as before
+
+
+def test_a_hat_over_two_heads_goes_to_the_one_whose_hat_shows_its_colour():
+    """Regression (tools.eval_tracking, independent errors, seed 7: four people crossing at once):
+    head and accessory items are several per person (`head/<id>`), so the colour rule found no
+    own garment of theirs and a green hat seen over two heads went to the nearer person in a gray
+    hat: gray hat -> green headband and back, two false slot_changed. It compares the item sitting
+    where the garment sits (a hat, not a belt)."""
+    tracks = {1: _person(1, BEHIND, ("hat", "green"), "head"), 2: _person(2, NEARER, ("hat", "gray"), "head")}
+    assert _holders(tracks, color="green", label="hat", slot="head") == [1]
+    assert _holders(tracks, color="gray", label="hat", slot="head") == [2]

@@ -27,10 +27,9 @@ from stream.tracking.reid import find_again
 from stream.tracking.settings import TrackingSettings
 from stream.tracking.slots import PARTS, PUT_ON_SLOTS, SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
-from stream.tracking.tracks import MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, hidden_behind, relative
+from stream.tracking.tracks import ITEM_MATCH_IOU, MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, hidden_behind, relative
 from stream.tracking.wearers import NOBODY, GarmentPlaces, wearers
 
-ITEM_MATCH_IOU = 0.2  # an item of a multi-item slot is the same one when it sits about where it did
 UNTRACKED = -2  # holds garments: someone not followed yet, whose garments wait until they are
 NEWCOMER_IOU = 0.5  # a person box overlapping no tracked person's box this much is someone not tracked yet
 

@@ -12,6 +12,7 @@ from stream.tracking.slots import TAKE_OFF_SLOTS
 from stream.tracking.stabilizer import LabelStabilizer
 
 MULTI_ITEM_SLOTS = ("head", "accessory")  # a person wears several at once: each is its own outfit entry
+ITEM_MATCH_IOU = 0.2  # an item of a multi-item slot is the same one when it sits about where it did
 PLACE_FOLLOW = 0.3  # share of a sighting in where a garment sits on its person: one frame's wrong person box moves it this much
 
 

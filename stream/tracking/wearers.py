@@ -10,7 +10,7 @@ import supervision as sv
 from trackers.eval import box_ioa
 
 from stream.detections import track_ids
-from stream.tracking.tracks import PersonTrack, absolute, relative
+from stream.tracking.tracks import ITEM_MATCH_IOU, MULTI_ITEM_SLOTS, GarmentTrack, PersonTrack, absolute, relative
 
 PLACE_RATE = 0.02  # how fast the learned place of a kind of garment on people follows new sightings
 PLACE_TOLERANCE = 0.15  # people on whom a garment sits this nearly as well as on the best fitting one could wear it
@@ -43,8 +43,9 @@ def wearers(garments: sv.Detections, slots: np.ndarray, people: sv.Detections, t
     whom it sits where it should: with `places` (a person model's boxes), where that kind of
     garment sits on people (their shoulders, their waist); without (boxes built from the garments
     say nothing of where on a body a garment sits), where their own garment of that slot sits. Of
-    those, when each wears a garment in that slot whose colour is known, the one whose own shows
-    the garment's colour (two people crossing keep their own red cardigan and black t-shirt; one
+    those, when each wears a garment there whose colour is known, the one whose own (in a slot of
+    several items, the one sitting where the garment sits: a hat, not a belt) shows its colour (two
+    people crossing keep their own red cardigan and black t-shirt, a crowd its hats; one
     who has none there yet, say a jacket given to someone else as they came in, is not outvoted
     by the colour that mistake taught), else the one nearer the camera (feet lower:
     the other one's garment there would be hidden behind them), else the one whose own garment in
@@ -83,7 +84,8 @@ def wearers(garments: sv.Detections, slots: np.ndarray, people: sv.Detections, t
             expected = absolute(own.rel_box, people.xyxy[col]) if own is not None and own.rel_box is not None else None
             iou = float(sv.box_iou_batch(garments.xyxy[row][None], expected[None])[0, 0]) if expected is not None else 0.0
             sits = usual if places is not None else iou  # where such garments sit on people, or where theirs sat
-            shows = own.stabilizer.color if own is not None else None
+            there = own if str(slots[row]) not in MULTI_ITEM_SLOTS else _item_there(wearer, str(slots[row]), garments.xyxy[row], people.xyxy[col])
+            shows = there.stabilizer.color if there is not None else None
             fits.append((sits, shows, float(people.xyxy[col, 3]), iou, float(inside[row, col]), -float(areas[col]), int(ids[col])))
         if not fits:
             holders.append(NOBODY)
@@ -94,3 +96,14 @@ def wearers(garments: sv.Detections, slots: np.ndarray, people: sv.Detections, t
         known = color is not None and all(f[1] is not None for f in plausible)  # each wears one there, in a known colour
         holders.append(max(plausible, key=lambda f: (known and f[1] == color, *f[2:]))[-1])
     return holders
+
+
+def _item_there(wearer: PersonTrack | None, slot: str, box: np.ndarray, person_box: np.ndarray) -> GarmentTrack | None:
+    """The item of a multi-item slot (a hat, a bag) that sits on `wearer` where `box` sits in their box, if any."""
+    if wearer is None:
+        return None
+    rel = relative(box, person_box)
+    items = [(float(sv.box_iou_batch(rel[None], g.rel_box[None])[0, 0]), g) for g in wearer.garments.values()
+             if g.slot == slot and g.rel_box is not None]
+    best = max(items, key=lambda pair: pair[0], default=(0.0, None))
+    return best[1] if best[0] >= ITEM_MATCH_IOU else None
