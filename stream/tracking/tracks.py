@@ -69,17 +69,19 @@ class GarmentTrack:
     box: np.ndarray
     owner: int = -1  # the person wearing it (-1: nobody)
     rel_box: np.ndarray | None = None  # where it sits in its owner's box (following its sightings)
-    parts: Counter = field(default_factory=Counter)
-    colors: Counter = field(default_factory=Counter)
+    parts: Counter = field(default_factory=Counter)  # of the garment worn now: cleared when it is changed for another
+    color_sightings: int = 0  # detector runs that named its colour
     shown: str | None = None
     label_since: float = 0.0
     unseen_since: float | None = None  # its person was seen without it (and it was not hidden) since then
 
     def observe(self, label: str, score: float, color: str | None, box: np.ndarray, t: float, person_box: np.ndarray | None) -> None:
         """One detector run that saw it."""
-        self.stabilizer.update(label, score, t, color)
+        switched = self.stabilizer.update(label, score, t, color)
+        if switched and not self.stabilizer.corrected:
+            self.parts.clear()  # another label in another colour: another garment, the old one's parts went with it
         if color:
-            self.colors[color] += 1
+            self.color_sightings += 1
         self.last_seen, self.box, self.unseen_since = t, box, None
         if person_box is not None:  # one frame's wrong person box (a neighbour's garment joined, one missed) must not move it all the way
             rel = relative(box, person_box)
@@ -92,9 +94,10 @@ class GarmentTrack:
         return sorted(label for label, count in self.parts.items() if count >= min_count)
 
     def color(self, min_count: int) -> str | None:
-        """The colour name seen most often, once it was seen `min_count` times."""
-        name, count = self.colors.most_common(1)[0] if self.colors else (None, 0)
-        return name if count >= min_count else None
+        """The colour it shows now (the leader of the stabilizer's recent, decaying colour evidence: a
+        garment swapped for one of another colour shows the new one within about a second, a brief
+        misreading does not move it), once a colour was named `min_count` times."""
+        return self.stabilizer.color if self.color_sightings >= min_count else None
 
     @property
     def stays_on(self) -> bool:
